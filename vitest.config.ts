@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` (pure code, no cluster, seconds) and `integration`
+// (against one local control plane shared by the whole run).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', 'node_modules/**', '.yard/**'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['**/*.int.test.ts'],
+          exclude: ['node_modules/**', '.yard/**'],
+          globalSetup: ['e2e/harness/global-setup.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+          // the control plane is the bottleneck on 2 cores, not the test workers
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
