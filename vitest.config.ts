@@ -11,6 +11,7 @@ export default defineConfig({
           include: ['**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**', '.yard/**'],
           testTimeout: 20_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -23,6 +24,7 @@ export default defineConfig({
           hookTimeout: 90_000,
           // the control plane is the bottleneck on 2 cores, not the test workers
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -349,10 +349,7 @@ export async function up(opts: UpOptions = {}): Promise<ClusterState> {
       const rec = startDetached(c, bins[c], args, join(dir, 'logs', `${c}.log`));
       state.processes.push(rec);
       await writeState(state);
-      await waitHealthy(rec, async () => {
-        signal?.throwIfAborted();
-        return probe();
-      }, timeoutMs);
+      await waitHealthy(rec, probe, timeoutMs, signal);
     };
 
     await start('etcd', () => httpOk(`http://127.0.0.1:${ports['etcd']}/health`), 30_000);

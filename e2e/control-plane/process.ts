@@ -82,10 +82,12 @@ export async function waitHealthy(
   rec: ProcessRecord,
   probe: () => Promise<boolean>,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'not probed yet';
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (!isAlive(rec)) {
       throw new StartError(
         rec.name,
