@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // (against one local control plane shared by the whole run).
 export default defineConfig({
   test: {
+    reporters: ['default', './e2e/harness/summary-reporter.ts'],
     projects: [
       {
         test: {

@@ -24,6 +24,8 @@ describe('searchDirs', () => {
   it('looks on KUBEBUILDER_ASSETS first, then PATH, then the cache keyed by version', () => {
     const env = { KUBEBUILDER_ASSETS: '/assets', PATH: '/a:/b', YARD_CACHE_DIR: '/c' };
     expect(searchDirs(env)).toEqual(['/assets', '/a', '/b', binCacheDir(env)]);
-    expect(binCacheDir(env)).toBe(`/c/bin/k8s-${versions.kubernetes}_etcd-${versions.etcd}_kwok-${versions.kwok}`);
+    expect(binCacheDir(env)).toBe(
+      `/c/bin/k8s-${versions.kubernetes}_etcd-${versions.etcd}_kwok-${versions.kwok}`,
+    );
   });
 });

@@ -68,7 +68,9 @@ export function searchDirs(env: NodeJS.ProcessEnv = process.env): string[] {
 }
 
 /** Finds every component at its pinned version; missing ones are absent from the result. */
-export async function findBinaries(env: NodeJS.ProcessEnv = process.env): Promise<Partial<Record<Component, string>>> {
+export async function findBinaries(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Partial<Record<Component, string>>> {
   const found: Partial<Record<Component, string>> = {};
   const dirs = searchDirs(env);
   await Promise.all(
@@ -184,7 +186,9 @@ async function runBuild(groups: readonly string[], progress: Progress): Promise<
   child.stderr.on('data', onData);
   const ticker = setInterval(() => {
     const dl = downloads > 0 ? `, ${downloads} modules downloaded so far` : '';
-    progress(`[${fmtDuration(Date.now() - started)}] still at: ${step} (${fmtDuration(Date.now() - stepStarted)}${dl})`);
+    progress(
+      `[${fmtDuration(Date.now() - started)}] still at: ${step} (${fmtDuration(Date.now() - stepStarted)}${dl})`,
+    );
   }, 30_000);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
@@ -208,7 +212,9 @@ export async function ensureBinaries(progress: Progress = () => {}): Promise<Bin
   let found = await findBinaries();
   const missing = components.filter((c) => !found[c]);
   if (missing.length > 0) {
-    progress(`not found at the pinned versions: ${missing.join(', ')}; building them once (about 10-15 minutes on 2 cores)`);
+    progress(
+      `not found at the pinned versions: ${missing.join(', ')}; building them once (about 10-15 minutes on 2 cores)`,
+    );
     await withBuildLock(progress, async () => {
       // another process may have built them while we waited for the lock
       found = await findBinaries();

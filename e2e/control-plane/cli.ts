@@ -1,6 +1,6 @@
 // The local control plane's command line: `npm run cluster:up|down|status|kubeconfig|build`.
 import { parseArgs } from 'node:util';
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { ensureBinaries } from './binaries.ts';
 import { AlreadyRunningError, defaultClusterDir, down, readState, status, up } from './cluster.ts';
 import type { ClusterState } from './cluster.ts';
@@ -35,8 +35,9 @@ function describe(s: ClusterState): string {
     '',
     'Point kubectl at it:',
     `  export KUBECONFIG=${cwdRel.startsWith('..') ? s.kubeconfig : cwdRel}`,
+    `  export PATH=${dirname(s.kubectl)}:$PATH   # kubectl ${s.versions.kubernetes}, if yours is not`,
     '  kubectl get nodes -L topology.kubernetes.io/zone',
-    'Stop it with: npm run cluster:down',
+    `Stop it with: npm run cluster:down${s.dir === defaultClusterDir() ? '' : ` -- --dir ${s.dir}`}`,
   ].join('\n');
 }
 
@@ -46,6 +47,93 @@ function intOption(v: string | undefined, flag: string): number | undefined {
   if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number, got "${v}"`);
   return n;
 }
+
+type Options = {
+  dir: string;
+  nodesPerCampus?: number;
+  topology?: string;
+  port?: number;
+};
+
+async function cmdUp(o: Options): Promise<number> {
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    say('interrupted; stopping what was started (Ctrl-C again to leave at once)');
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    abort.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const started = Date.now();
+  try {
+    const s = await up({
+      dir: o.dir,
+      progress: say,
+      signal: abort.signal,
+      ...(o.topology ? { topologyFile: o.topology } : {}),
+      ...(o.nodesPerCampus !== undefined ? { nodesPerCampus: o.nodesPerCampus } : {}),
+      ...(o.port !== undefined ? { apiserverPort: o.port } : {}),
+    });
+    say(`up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    process.stdout.write(describe(s) + '\n');
+    return 0;
+  } catch (err) {
+    if (!(err instanceof AlreadyRunningError)) throw err;
+    say('already running; nothing to do');
+    process.stdout.write(describe(err.state) + '\n');
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function cmdDown(o: Options): Promise<number> {
+  const had = await down(o.dir);
+  say(had ? `stopped the cluster in ${o.dir} and removed its data` : `no cluster in ${o.dir}`);
+  return 0;
+}
+
+async function cmdStatus(o: Options): Promise<number> {
+  const st = await status(o.dir);
+  if (!st) {
+    process.stdout.write(`no cluster in ${o.dir} (start one with: npm run cluster:up)\n`);
+    return 3;
+  }
+  const health = (c: { running: boolean; healthy: boolean }): string =>
+    !c.running ? 'STOPPED  ' : c.healthy ? 'healthy  ' : 'UNHEALTHY';
+  const rows = st.components.map(
+    (c) => `  ${c.name.padEnd(24)} pid ${String(c.pid).padEnd(8)} ${health(c)} ${c.detail}`,
+  );
+  const head = `cluster ${st.state.name} (${st.state.phase}) in ${st.state.dir}, since ${st.state.startedAt}`;
+  process.stdout.write([head, ...rows, '', describe(st.state), ''].join('\n'));
+  return st.components.every((c) => c.running && c.healthy) ? 0 : 1;
+}
+
+async function cmdKubeconfig(o: Options): Promise<number> {
+  const s = await readState(o.dir);
+  if (!s) {
+    say(`no cluster in ${o.dir} (start one with: npm run cluster:up)`);
+    return 3;
+  }
+  process.stdout.write(s.kubeconfig + '\n');
+  return 0;
+}
+
+async function cmdBuild(): Promise<number> {
+  const bins = await ensureBinaries(say);
+  for (const [c, p] of Object.entries(bins)) process.stdout.write(`${c.padEnd(24)} ${p}\n`);
+  return 0;
+}
+
+const commands: Record<string, (o: Options) => Promise<number>> = {
+  up: cmdUp,
+  down: cmdDown,
+  status: cmdStatus,
+  kubeconfig: cmdKubeconfig,
+  build: cmdBuild,
+};
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -61,86 +149,23 @@ async function main(): Promise<number> {
   const cmd = positionals[0];
   if (values.help || !cmd) {
     process.stdout.write(usage);
-    return cmd || values.help ? 0 : 2;
+    return values.help ? 0 : 2;
   }
-  const dir = values.dir ?? defaultClusterDir();
-  switch (cmd) {
-    case 'up': {
-      const abort = new AbortController();
-      const onSignal = (): void => {
-        say('interrupted; stopping what was started (Ctrl-C again to leave at once)');
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        abort.abort(new Error('interrupted'));
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      const started = Date.now();
-      try {
-        const nodesPerCampus =
-          intOption(values['nodes-per-campus'], '--nodes-per-campus') ??
-          intOption(process.env['YARD_NODES_PER_CAMPUS'], 'YARD_NODES_PER_CAMPUS');
-        const apiserverPort = intOption(values.port, '--port');
-        const s = await up({
-          dir,
-          progress: say,
-          signal: abort.signal,
-          ...(values.topology ? { topologyFile: values.topology } : {}),
-          ...(nodesPerCampus !== undefined ? { nodesPerCampus } : {}),
-          ...(apiserverPort !== undefined ? { apiserverPort } : {}),
-        });
-        say(`up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-        process.stdout.write(describe(s) + '\n');
-        return 0;
-      } catch (err) {
-        if (err instanceof AlreadyRunningError) {
-          say('already running; nothing to do');
-          process.stdout.write(describe(err.state) + '\n');
-          return 0;
-        }
-        throw err;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-    }
-    case 'down': {
-      const had = await down(dir);
-      say(had ? `stopped the cluster in ${dir} and removed its data` : `no cluster in ${dir}`);
-      return 0;
-    }
-    case 'status': {
-      const st = await status(dir);
-      if (!st) {
-        process.stdout.write(`no cluster in ${dir} (start one with: npm run cluster:up)\n`);
-        return 3;
-      }
-      const rows = st.components.map(
-        (c) => `  ${c.name.padEnd(24)} pid ${String(c.pid).padEnd(8)} ${c.running ? (c.healthy ? 'healthy  ' : 'UNHEALTHY') : 'STOPPED  '} ${c.detail}`,
-      );
-      process.stdout.write(
-        [`cluster ${st.state.name} (${st.state.phase}) in ${st.state.dir}, since ${st.state.startedAt}`, ...rows, '', describe(st.state), ''].join('\n'),
-      );
-      return st.components.every((c) => c.running && c.healthy) ? 0 : 1;
-    }
-    case 'kubeconfig': {
-      const s = await readState(dir);
-      if (!s) {
-        say(`no cluster in ${dir} (start one with: npm run cluster:up)`);
-        return 3;
-      }
-      process.stdout.write(s.kubeconfig + '\n');
-      return 0;
-    }
-    case 'build': {
-      const bins = await ensureBinaries(say);
-      for (const [c, p] of Object.entries(bins)) process.stdout.write(`${c.padEnd(24)} ${p}\n`);
-      return 0;
-    }
-    default:
-      process.stderr.write(`unknown command "${cmd}"\n\n${usage}`);
-      return 2;
+  const fn = commands[cmd];
+  if (!fn) {
+    process.stderr.write(`unknown command "${cmd}"\n\n${usage}`);
+    return 2;
   }
+  const nodesPerCampus =
+    intOption(values['nodes-per-campus'], '--nodes-per-campus') ??
+    intOption(process.env['YARD_NODES_PER_CAMPUS'], 'YARD_NODES_PER_CAMPUS');
+  const port = intOption(values.port, '--port');
+  return fn({
+    dir: values.dir ?? defaultClusterDir(),
+    ...(nodesPerCampus !== undefined ? { nodesPerCampus } : {}),
+    ...(values.topology ? { topology: values.topology } : {}),
+    ...(port !== undefined ? { port } : {}),
+  });
 }
 
 main().then(

@@ -11,7 +11,16 @@ import { ensureBinaries } from './binaries.ts';
 import type { Binaries, Progress } from './binaries.ts';
 import { createPki } from './pki.ts';
 import type { Pki } from './pki.ts';
-import { assertPortFree, freePort, isAlive, logTail, startDetached, stopProcess, waitHealthy, StartError } from './process.ts';
+import {
+  assertPortFree,
+  freePort,
+  isAlive,
+  logTail,
+  startDetached,
+  stopProcess,
+  waitHealthy,
+  StartError,
+} from './process.ts';
 import type { ProcessRecord } from './process.ts';
 import { loadTopology, nodeManifests } from './topology.ts';
 import type { Topology } from './topology.ts';
@@ -27,6 +36,8 @@ export interface ClusterState {
   readonly dir: string;
   readonly kubeconfig: string;
   readonly server: string;
+  /** The kubectl of the pinned version that this cluster was started with. */
+  readonly kubectl: string;
   phase: 'starting' | 'running';
   readonly startedAt: string;
   readonly versions: typeof versions;
@@ -49,11 +60,14 @@ export interface UpOptions {
   readonly signal?: AbortSignal;
 }
 
-export type ControlPlaneProcess = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok';
+export type ControlPlaneProcess =
+  'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok';
 
 /** The default folder of the cluster `npm run cluster:up` manages. */
 export function defaultClusterDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env['YARD_CLUSTER_DIR'] ? resolve(env['YARD_CLUSTER_DIR']) : join(repoRoot, '.yard', 'cluster');
+  return env['YARD_CLUSTER_DIR']
+    ? resolve(env['YARD_CLUSTER_DIR'])
+    : join(repoRoot, '.yard', 'cluster');
 }
 
 const stateFile = (dir: string): string => join(dir, 'state.json');
@@ -81,7 +95,10 @@ async function writeStateNow(s: ClusterState): Promise<void> {
 }
 
 /** GET over TLS with the admin client certificate (or none); true on 200. */
-function httpsOk(url: string, tls: { ca?: string; cert?: string; key?: string; insecure?: boolean }): Promise<boolean> {
+function httpsOk(
+  url: string,
+  tls: { ca?: string; cert?: string; key?: string; insecure?: boolean },
+): Promise<boolean> {
   return new Promise((resolvePromise, reject) => {
     const req = request(
       url,
@@ -96,7 +113,11 @@ function httpsOk(url: string, tls: { ca?: string; cert?: string; key?: string; i
       (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => (res.statusCode === 200 ? resolvePromise(true) : reject(new Error(`HTTP ${res.statusCode}: ${body.slice(0, 300)}`))));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolvePromise(true)
+            : reject(new Error(`HTTP ${res.statusCode}: ${body.slice(0, 300)}`)),
+        );
       },
     );
     req.on('timeout', () => req.destroy(new Error('timed out')));
@@ -111,7 +132,11 @@ async function httpOk(url: string): Promise<boolean> {
   return true;
 }
 
-function kubeconfigYaml(server: string, pki: { ca: string; cert: string; key: string }, name: string): string {
+function kubeconfigYaml(
+  server: string,
+  pki: { ca: string; cert: string; key: string },
+  name: string,
+): string {
   const b64 = (s: string): string => Buffer.from(s).toString('base64');
   return [
     'apiVersion: v1',
@@ -234,7 +259,12 @@ export function componentArgs(
   }
 }
 
-async function createNodes(kubeconfig: string, t: Topology, progress: Progress, signal?: AbortSignal): Promise<void> {
+async function createNodes(
+  kubeconfig: string,
+  t: Topology,
+  progress: Progress,
+  signal?: AbortSignal,
+): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const api = kc.makeApiClient(CoreV1Api);
@@ -248,7 +278,8 @@ async function createNodes(kubeconfig: string, t: Topology, progress: Progress, 
       if (!body) return;
       await api.createNode({ body });
       created++;
-      if (nodes.length >= 200 && created % 200 === 0) progress(`created ${created}/${nodes.length} nodes`);
+      if (nodes.length >= 200 && created % 200 === 0)
+        progress(`created ${created}/${nodes.length} nodes`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(32, nodes.length) }, worker));
@@ -258,9 +289,12 @@ async function createNodes(kubeconfig: string, t: Topology, progress: Progress, 
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
     const list = await api.listNode({ labelSelector: 'type=kwok' });
-    ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    ready = list.items.filter((n) =>
+      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    ).length;
     if (ready >= nodes.length) return;
-    if (nodes.length >= 200 && ready !== lastReported) progress(`${ready}/${nodes.length} nodes Ready`);
+    if (nodes.length >= 200 && ready !== lastReported)
+      progress(`${ready}/${nodes.length} nodes Ready`);
     lastReported = ready;
     await sleep(500);
   }
@@ -268,17 +302,11 @@ async function createNodes(kubeconfig: string, t: Topology, progress: Progress, 
 }
 
 /**
- * Brings up etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
- * kwok on loopback, and simulated nodes in the topology's campuses. On any
- * failure or abort, everything already started is stopped and the data folder
- * removed before the error is thrown.
+ * Makes `dir` free for a new cluster: refuses when a cluster runs from it
+ * (AlreadyRunningError when whole, StartError when partial), removes it when
+ * it holds only the stale data of a dead one.
  */
-export async function up(opts: UpOptions = {}): Promise<ClusterState> {
-  const dir = resolve(opts.dir ?? defaultClusterDir());
-  const name = opts.name ?? 'yard-local';
-  const progress = opts.progress ?? (() => {});
-  const signal = opts.signal;
-
+async function clearOrRefuse(dir: string, progress: Progress): Promise<void> {
   const existing = await readState(dir);
   if (existing) {
     const live = liveProcesses(existing);
@@ -294,11 +322,31 @@ export async function up(opts: UpOptions = {}): Promise<ClusterState> {
     }
   }
   if (existsSync(dir)) {
-    progress(`removing stale data from an earlier cluster in ${dir} (none of its processes is alive)`);
+    progress(
+      `removing stale data from an earlier cluster in ${dir} (none of its processes is alive)`,
+    );
     await rm(dir, { recursive: true, force: true });
   }
+}
 
-  const topology = await loadTopology(opts.topologyFile ?? defaultTopologyFile, opts.nodesPerCampus);
+/**
+ * Brings up etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
+ * kwok on loopback, and simulated nodes in the topology's campuses. On any
+ * failure or abort, everything already started is stopped and the data folder
+ * removed before the error is thrown.
+ */
+export async function up(opts: UpOptions = {}): Promise<ClusterState> {
+  const dir = resolve(opts.dir ?? defaultClusterDir());
+  const name = opts.name ?? 'yard-local';
+  const progress = opts.progress ?? (() => {});
+  const signal = opts.signal;
+
+  await clearOrRefuse(dir, progress);
+
+  const topology = await loadTopology(
+    opts.topologyFile ?? defaultTopologyFile,
+    opts.nodesPerCampus,
+  );
   const bins: Binaries = await ensureBinaries(progress);
   signal?.throwIfAborted();
 
@@ -320,6 +368,7 @@ export async function up(opts: UpOptions = {}): Promise<ClusterState> {
     dir,
     kubeconfig,
     server,
+    kubectl: bins.kubectl,
     phase: 'starting',
     startedAt: new Date().toISOString(),
     versions,
@@ -345,7 +394,10 @@ export async function up(opts: UpOptions = {}): Promise<ClusterState> {
     ): Promise<void> => {
       signal?.throwIfAborted();
       progress(`starting ${c}`);
-      const args = [...componentArgs(c, dir, ports, pki, kubeconfig), ...(opts.extraArgs?.[c] ?? [])];
+      const args = [
+        ...componentArgs(c, dir, ports, pki, kubeconfig),
+        ...(opts.extraArgs?.[c] ?? []),
+      ];
       const rec = startDetached(c, bins[c], args, join(dir, 'logs', `${c}.log`));
       state.processes.push(rec);
       await writeState(state);
@@ -355,18 +407,33 @@ export async function up(opts: UpOptions = {}): Promise<ClusterState> {
     await start('etcd', () => httpOk(`http://127.0.0.1:${ports['etcd']}/health`), 30_000);
     await start('kube-apiserver', () => httpsOk(`${server}/readyz`, tls), 90_000);
     await Promise.all([
-      start('kube-controller-manager', () => httpsOk(`https://127.0.0.1:${ports['controllerManager']}/healthz`, { insecure: true }), 60_000),
-      start('kube-scheduler', () => httpsOk(`https://127.0.0.1:${ports['scheduler']}/healthz`, { insecure: true }), 60_000),
+      start(
+        'kube-controller-manager',
+        () =>
+          httpsOk(`https://127.0.0.1:${ports['controllerManager']}/healthz`, { insecure: true }),
+        60_000,
+      ),
+      start(
+        'kube-scheduler',
+        () => httpsOk(`https://127.0.0.1:${ports['scheduler']}/healthz`, { insecure: true }),
+        60_000,
+      ),
       start('kwok', () => httpOk(`http://127.0.0.1:${ports['kwok']}/healthz`), 60_000),
     ]);
     const total = topology.campuses.reduce((n, c) => n + c.nodes, 0);
-    progress(`creating ${total} simulated nodes in ${topology.campuses.map((c) => c.name).join(', ')}`);
+    progress(
+      `creating ${total} simulated nodes in ${topology.campuses.map((c) => c.name).join(', ')}`,
+    );
     await createNodes(kubeconfig, topology, progress, signal);
     state.phase = 'running';
     await writeState(state);
     return state;
   } catch (err) {
-    progress(signal?.aborted ? 'interrupted: stopping what was started' : 'start-up failed: stopping what was started');
+    progress(
+      signal?.aborted
+        ? 'interrupted: stopping what was started'
+        : 'start-up failed: stopping what was started',
+    );
     await teardown(state);
     throw err;
   }
@@ -375,7 +442,9 @@ export async function up(opts: UpOptions = {}): Promise<ClusterState> {
 export class AlreadyRunningError extends Error {
   readonly state: ClusterState;
   constructor(state: ClusterState) {
-    super(`a cluster already runs from ${state.dir} (API server ${state.server}, kubeconfig ${state.kubeconfig})`);
+    super(
+      `a cluster already runs from ${state.dir} (API server ${state.server}, kubeconfig ${state.kubeconfig})`,
+    );
     this.name = 'AlreadyRunningError';
     this.state = state;
   }
@@ -429,7 +498,9 @@ export interface ComponentStatus {
 }
 
 /** What runs, where, and whether each part answers its health check. */
-export async function status(dir: string = defaultClusterDir()): Promise<{ state: ClusterState; components: ComponentStatus[] } | undefined> {
+export async function status(
+  dir: string = defaultClusterDir(),
+): Promise<{ state: ClusterState; components: ComponentStatus[] } | undefined> {
   const s = await readState(resolve(dir));
   if (!s) return undefined;
   const tls = {
@@ -438,17 +509,24 @@ export async function status(dir: string = defaultClusterDir()): Promise<{ state
     key: await readFile(join(s.dir, 'pki', 'admin.key'), 'utf8').catch(() => ''),
   };
   const probes: Record<string, [string, () => Promise<boolean>]> = {
-    etcd: [`http://127.0.0.1:${s.ports['etcd']}`, () => httpOk(`http://127.0.0.1:${s.ports['etcd']}/health`)],
+    etcd: [
+      `http://127.0.0.1:${s.ports['etcd']}`,
+      () => httpOk(`http://127.0.0.1:${s.ports['etcd']}/health`),
+    ],
     'kube-apiserver': [s.server, () => httpsOk(`${s.server}/readyz`, tls)],
     'kube-controller-manager': [
       `https://127.0.0.1:${s.ports['controllerManager']}`,
-      () => httpsOk(`https://127.0.0.1:${s.ports['controllerManager']}/healthz`, { insecure: true }),
+      () =>
+        httpsOk(`https://127.0.0.1:${s.ports['controllerManager']}/healthz`, { insecure: true }),
     ],
     'kube-scheduler': [
       `https://127.0.0.1:${s.ports['scheduler']}`,
       () => httpsOk(`https://127.0.0.1:${s.ports['scheduler']}/healthz`, { insecure: true }),
     ],
-    kwok: [`http://127.0.0.1:${s.ports['kwok']}`, () => httpOk(`http://127.0.0.1:${s.ports['kwok']}/healthz`)],
+    kwok: [
+      `http://127.0.0.1:${s.ports['kwok']}`,
+      () => httpOk(`http://127.0.0.1:${s.ports['kwok']}/healthz`),
+    ],
   };
   const components = await Promise.all(
     s.processes.map(async (p): Promise<ComponentStatus> => {

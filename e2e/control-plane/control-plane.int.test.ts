@@ -41,14 +41,27 @@ describe('local control plane', () => {
     for (const c of campuses) expect(byCampus.get(c)).toBeGreaterThan(0);
   });
 
-  it('turns a Deployment into a ReplicaSet and Running pods with loopback IPs', async ({ kube, ns }) => {
+  it('turns a Deployment into a ReplicaSet and Running pods with loopback IPs', async ({
+    kube,
+    ns,
+  }) => {
     await kube.apps.createNamespacedDeployment({ namespace: ns, body: deployment('web', 3) });
     const pods = await waitFor('3 Running, Ready pods with IPs', async () => {
-      const list = (await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items;
-      const running = list.filter((p) => p.status?.phase === 'Running' && p.status.podIP && isReady(p));
+      const list = (await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' }))
+        .items;
+      const running = list.filter(
+        (p) => p.status?.phase === 'Running' && p.status.podIP && isReady(p),
+      );
       return running.length === 3
         ? done(running)
-        : notYet(list.map((p) => ({ name: p.metadata?.name, phase: p.status?.phase, ip: p.status?.podIP, node: p.spec?.nodeName })));
+        : notYet(
+            list.map((p) => ({
+              name: p.metadata?.name,
+              phase: p.status?.phase,
+              ip: p.status?.podIP,
+              node: p.spec?.nodeName,
+            })),
+          );
     });
     const rs = (await kube.apps.listNamespacedReplicaSet({ namespace: ns })).items;
     expect(rs).toHaveLength(1);
@@ -69,42 +82,68 @@ describe('local control plane', () => {
     await kube.apps.deleteNamespacedDeployment({ name: 'gc', namespace: ns });
     await waitFor('the ReplicaSet and pods to be garbage-collected', async () => {
       const rs = (await kube.apps.listNamespacedReplicaSet({ namespace: ns })).items.length;
-      const pods = (await kube.core.listNamespacedPod({ namespace: ns })).items.map((p) => p.metadata?.name);
+      const pods = (await kube.core.listNamespacedPod({ namespace: ns })).items.map(
+        (p) => p.metadata?.name,
+      );
       return rs === 0 && pods.length === 0 ? done(true) : notYet({ replicaSets: rs, pods });
     });
   });
 
   it('finishes deleting a namespace that has content', async ({ kube }) => {
     const ns = await createNamespace(kube.core, uniqueName('t-ns-delete'));
-    await kube.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'cm' }, data: { a: '1' } } });
+    await kube.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'cm' }, data: { a: '1' } },
+    });
     await kube.core.createNamespacedPod({ namespace: ns, body: pod('p').build() });
     await kube.core.deleteNamespace({ name: ns });
-    await waitFor(`namespace ${ns} to be gone`, async () => {
-      try {
-        const n = await kube.core.readNamespace({ name: ns });
-        return notYet({ phase: n.status?.phase, conditions: n.status?.conditions?.map((c) => `${c.type}=${c.status}`) });
-      } catch (err) {
-        if (isNotFound(err)) return done(true);
-        throw err;
-      }
-    }, { timeoutMs: 60_000 });
+    await waitFor(
+      `namespace ${ns} to be gone`,
+      async () => {
+        try {
+          const n = await kube.core.readNamespace({ name: ns });
+          return notYet({
+            phase: n.status?.phase,
+            conditions: n.status?.conditions?.map((c) => `${c.type}=${c.status}`),
+          });
+        } catch (err) {
+          if (isNotFound(err)) return done(true);
+          throw err;
+        }
+      },
+      { timeoutMs: 60_000 },
+    );
   });
 
-  it('places a pod pinned to campus-b by node affinity there (kube-scheduler)', async ({ kube, ns }) => {
-    await kube.core.createNamespacedPod({ namespace: ns, body: pod('pinned').campus('campus-b').build() });
+  it('places a pod pinned to campus-b by node affinity there (kube-scheduler)', async ({
+    kube,
+    ns,
+  }) => {
+    await kube.core.createNamespacedPod({
+      namespace: ns,
+      body: pod('pinned').campus('campus-b').build(),
+    });
     const bound = await waitFor('the pod to be bound', async () => {
       const p = await kube.core.readNamespacedPod({ name: 'pinned', namespace: ns });
       return p.spec?.nodeName ? done(p) : notYet(p.status?.conditions ?? p.status?.phase);
     });
     const node = await kube.core.readNode({ name: bound.spec?.nodeName ?? '' });
     expect(node.metadata?.labels?.[zoneLabel]).toBe('campus-b');
-    const events = (await kube.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=pinned' })).items;
+    const events = (
+      await kube.core.listNamespacedEvent({
+        namespace: ns,
+        fieldSelector: 'involvedObject.name=pinned',
+      })
+    ).items;
     const scheduled = events.find((e) => e.reason === 'Scheduled');
     expect(scheduled?.reportingComponent || scheduled?.source?.component).toBe('default-scheduler');
   });
 
   it('recomputes Ready when the yard.dev/serving readiness gate flips', async ({ kube, ns }) => {
-    await kube.core.createNamespacedPod({ namespace: ns, body: pod('gated').readinessGate('yard.dev/serving').build() });
+    await kube.core.createNamespacedPod({
+      namespace: ns,
+      body: pod('gated').readinessGate('yard.dev/serving').build(),
+    });
     await waitFor('the gated pod to be Ready', async () => {
       const p = await kube.core.readNamespacedPod({ name: 'gated', namespace: ns });
       return isReady(p) ? done(p) : notYet(p.status?.conditions);
@@ -114,7 +153,11 @@ describe('local control plane', () => {
         {
           name: 'gated',
           namespace: ns,
-          body: { status: { conditions: [{ type: 'yard.dev/serving', status, lastTransitionTime: new Date() }] } },
+          body: {
+            status: {
+              conditions: [{ type: 'yard.dev/serving', status, lastTransitionTime: new Date() }],
+            },
+          },
         },
         // strategic merge keeps the other conditions (merge key: type)
         setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
@@ -134,11 +177,16 @@ describe('local control plane', () => {
 
   it('works with kubectl and the written kubeconfig', async () => {
     const kubectl = (await findBinaries()).kubectl ?? 'kubectl';
-    const { stdout } = await run(kubectl, ['--kubeconfig', inject('kubeconfig'), 'get', 'nodes', '-L', zoneLabel, '-l', 'type=kwok'], {
-      timeout: 30_000,
-    });
+    const { stdout } = await run(
+      kubectl,
+      ['--kubeconfig', inject('kubeconfig'), 'get', 'nodes', '-L', zoneLabel, '-l', 'type=kwok'],
+      {
+        timeout: 30_000,
+      },
+    );
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+ZONE/);
-    for (const c of campuses) expect(lines.some((l) => l.includes(` ${c}`) && l.includes('Ready'))).toBe(true);
+    for (const c of campuses)
+      expect(lines.some((l) => l.includes(` ${c}`) && l.includes('Ready'))).toBe(true);
   });
 });

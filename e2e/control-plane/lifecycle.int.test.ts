@@ -46,12 +46,16 @@ afterEach(async () => {
 describe.runIf(ownCluster)('control plane life cycle', () => {
   it('names the part that crashed at start, shows its log, and leaves nothing running', async () => {
     const dir = await scratchDir();
-    const err = await up({ dir, nodesPerCampus: 1, extraArgs: { 'kube-apiserver': ['--no-such-flag=1'] } }).catch(
-      (e: unknown) => e,
-    );
+    const err = await up({
+      dir,
+      nodesPerCampus: 1,
+      extraArgs: { 'kube-apiserver': ['--no-such-flag=1'] },
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StartError);
     expect((err as StartError).component).toBe('kube-apiserver');
-    expect((err as Error).message).toMatch(/kube-apiserver: exited during start-up[\s\S]*unknown flag: --no-such-flag/);
+    expect((err as Error).message).toMatch(
+      /kube-apiserver: exited during start-up[\s\S]*unknown flag: --no-such-flag/,
+    );
     expect(processesUsing(dir)).toEqual([]);
     expect(existsSync(dir)).toBe(false);
   });
@@ -63,8 +67,16 @@ describe.runIf(ownCluster)('control plane life cycle', () => {
   });
 
   it('reports every component healthy in `status`', async () => {
-    const { stdout } = await run(process.execPath, [cli, 'status', '--dir', inject('clusterDir')], { timeout: 30_000 });
-    for (const c of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']) {
+    const { stdout } = await run(process.execPath, [cli, 'status', '--dir', inject('clusterDir')], {
+      timeout: 30_000,
+    });
+    for (const c of [
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'kube-scheduler',
+      'kwok',
+    ]) {
       expect(stdout).toMatch(new RegExp(`${c}\\s+pid \\d+\\s+healthy`));
     }
   });
@@ -94,7 +106,11 @@ describe.runIf(ownCluster)('control plane life cycle', () => {
     // a cluster that died without `down`: state names a process long gone
     await writeFile(
       join(dir, 'state.json'),
-      JSON.stringify({ dir, phase: 'running', processes: [{ name: 'etcd', pid: 999999, startTime: '1', log: '', args: [] }] }),
+      JSON.stringify({
+        dir,
+        phase: 'running',
+        processes: [{ name: 'etcd', pid: 999999, startTime: '1', log: '', args: [] }],
+      }),
     );
     await mkdir(join(dir, 'etcd-data', 'member'), { recursive: true });
     const lines: string[] = [];
@@ -104,10 +120,14 @@ describe.runIf(ownCluster)('control plane life cycle', () => {
     expect(processesUsing(dir).length).toBeGreaterThanOrEqual(5);
 
     const watched = spawn('sleep', ['60'], { stdio: 'ignore' });
-    const reaper = spawn(process.execPath, [join(repoRoot, 'e2e', 'control-plane', 'reaper.ts'), dir, String(watched.pid)], {
-      stdio: 'ignore',
-      env: { ...process.env, YARD_REAPER_POLL_MS: '100' },
-    });
+    const reaper = spawn(
+      process.execPath,
+      [join(repoRoot, 'e2e', 'control-plane', 'reaper.ts'), dir, String(watched.pid)],
+      {
+        stdio: 'ignore',
+        env: { ...process.env, YARD_REAPER_POLL_MS: '100' },
+      },
+    );
     const reaperExit = new Promise((r) => reaper.on('close', r));
     watched.kill('SIGKILL');
     await reaperExit;

@@ -5,7 +5,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertPortFree, freePort, isAlive, startDetached, stopProcess, waitHealthy } from './process.ts';
+import {
+  assertPortFree,
+  freePort,
+  isAlive,
+  startDetached,
+  stopProcess,
+  waitHealthy,
+} from './process.ts';
 import type { ProcessRecord } from './process.ts';
 
 let dir = '';
@@ -52,7 +59,9 @@ describe('waitHealthy', () => {
 
   it('says what the probe last saw when the deadline passes', async () => {
     const p = sh('slow', 'echo starting; sleep 30');
-    await expect(waitHealthy(p, () => Promise.reject(new Error('connection refused')), 600)).rejects.toThrow(
+    await expect(
+      waitHealthy(p, () => Promise.reject(new Error('connection refused')), 600),
+    ).rejects.toThrow(
       /slow: not healthy after 0\.6s \(last probe: connection refused\).*\nstarting/s,
     );
   });

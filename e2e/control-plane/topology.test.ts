@@ -11,17 +11,33 @@ describe('parseTopology', () => {
   it.each([
     ['a document that is not a map', 'x', /must be a YAML map/],
     ['no campuses', { ...base, campuses: [] }, /at least one campus/],
-    ['a campus name that is not a DNS label', { ...base, campuses: ['Campus_A'] }, /campuses\[0\]\.name: must be a DNS label/],
+    [
+      'a campus name that is not a DNS label',
+      { ...base, campuses: ['Campus_A'] },
+      /campuses\[0\]\.name: must be a DNS label/,
+    ],
     ['a campus listed twice', { ...base, campuses: ['campus-a', 'campus-a'] }, /listed twice/],
-    ['a bad cpu quantity', { ...base, node: { ...base.node, cpu: 'lots' } }, /node\.cpu: must be a Kubernetes quantity/],
-    ['a negative node count', { ...base, nodesPerCampus: -1 }, /nodesPerCampus: must be a whole number/],
+    [
+      'a bad cpu quantity',
+      { ...base, node: { ...base.node, cpu: 'lots' } },
+      /node\.cpu: must be a Kubernetes quantity/,
+    ],
+    [
+      'a negative node count',
+      { ...base, nodesPerCampus: -1 },
+      /nodesPerCampus: must be a whole number/,
+    ],
     ['a region with upper case', { ...base, region: 'South' }, /region: must be a DNS label/],
   ])('refuses %s with a message that says what to fix', (_name, doc, want) => {
     expect(() => parseTopology(doc)).toThrow(want);
   });
 
   it('defaults every campus to nodesPerCampus, and a campus may override it', () => {
-    const t = parseTopology({ ...base, nodesPerCampus: 3, campuses: ['campus-a', { name: 'campus-b', nodes: 1 }] });
+    const t = parseTopology({
+      ...base,
+      nodesPerCampus: 3,
+      campuses: ['campus-a', { name: 'campus-b', nodes: 1 }],
+    });
     expect(t.campuses.map((c) => [c.name, c.nodes])).toEqual([
       ['campus-a', 3],
       ['campus-b', 1],
@@ -29,7 +45,10 @@ describe('parseTopology', () => {
   });
 
   it('lets the caller override the node count of every campus', () => {
-    const t = parseTopology({ ...base, campuses: ['campus-a', { name: 'campus-b', nodes: 1 }] }, 500);
+    const t = parseTopology(
+      { ...base, campuses: ['campus-a', { name: 'campus-b', nodes: 1 }] },
+      500,
+    );
     expect(t.campuses.map((c) => c.nodes)).toEqual([500, 500]);
   });
 
@@ -60,7 +79,14 @@ describe('podCidr', () => {
 describe('nodeManifests', () => {
   it('makes one kwok node per campus slot, labelled with zone and region, each with its own pod CIDR', () => {
     const t = parseTopology({ ...base, nodesPerCampus: 2 });
-    const nodes = nodeManifests(t, 'v1.36.3') as { metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> }; spec: { podCIDR: string } }[];
+    const nodes = nodeManifests(t, 'v1.36.3') as {
+      metadata: {
+        name: string;
+        labels: Record<string, string>;
+        annotations: Record<string, string>;
+      };
+      spec: { podCIDR: string };
+    }[];
     expect(nodes.map((n) => n.metadata.name)).toEqual([
       'campus-a-node-001',
       'campus-a-node-002',
@@ -69,7 +95,14 @@ describe('nodeManifests', () => {
       'campus-c-node-001',
       'campus-c-node-002',
     ]);
-    expect(nodes.map((n) => n.metadata.labels[zoneLabel])).toEqual(['campus-a', 'campus-a', 'campus-b', 'campus-b', 'campus-c', 'campus-c']);
+    expect(nodes.map((n) => n.metadata.labels[zoneLabel])).toEqual([
+      'campus-a',
+      'campus-a',
+      'campus-b',
+      'campus-b',
+      'campus-c',
+      'campus-c',
+    ]);
     expect(new Set(nodes.map((n) => n.spec.podCIDR)).size).toBe(6);
     for (const n of nodes) {
       expect(n.metadata.labels['topology.kubernetes.io/region']).toBe('south-china');

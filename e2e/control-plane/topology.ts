@@ -34,13 +34,16 @@ const quantity = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$/;
 
 function shape(raw: unknown, where: string, fallback?: NodeShape): NodeShape {
   if (raw === undefined && fallback) return fallback;
-  if (typeof raw !== 'object' || raw === null) throw new Error(`${where}: must be a map with cpu, memory and pods`);
+  if (typeof raw !== 'object' || raw === null)
+    throw new Error(`${where}: must be a map with cpu, memory and pods`);
   const r = raw as Record<string, unknown>;
   const field = (k: keyof NodeShape): string => {
     const v = r[k] ?? fallback?.[k];
     const s = typeof v === 'number' ? String(v) : v;
     if (typeof s !== 'string' || !quantity.test(s)) {
-      throw new Error(`${where}.${k}: must be a Kubernetes quantity such as "32" or "128Gi", got ${JSON.stringify(v)}`);
+      throw new Error(
+        `${where}.${k}: must be a Kubernetes quantity such as "32" or "128Gi", got ${JSON.stringify(v)}`,
+      );
     }
     return s;
   };
@@ -60,25 +63,34 @@ export function parseTopology(doc: unknown, nodesPerCampus?: number): Topology {
   const d = doc as Record<string, unknown>;
   const region = d['region'] ?? 'local';
   if (typeof region !== 'string' || !dns1123.test(region)) {
-    throw new Error(`topology.region: must be a DNS label (lower case, digits, '-'), got ${JSON.stringify(region)}`);
+    throw new Error(
+      `topology.region: must be a DNS label (lower case, digits, '-'), got ${JSON.stringify(region)}`,
+    );
   }
   const node = shape(d['node'], 'topology.node');
   const perCampus = nodesPerCampus ?? count(d['nodesPerCampus'] ?? 2, 'topology.nodesPerCampus');
   const list = d['campuses'];
-  if (!Array.isArray(list) || list.length === 0) throw new Error('topology.campuses: must list at least one campus');
+  if (!Array.isArray(list) || list.length === 0)
+    throw new Error('topology.campuses: must list at least one campus');
   const seen = new Set<string>();
   const campuses = list.map((c: unknown, i): CampusSpec => {
     const where = `topology.campuses[${i}]`;
     const entry = (typeof c === 'string' ? { name: c } : c) as Record<string, unknown> | null;
     const name = entry?.['name'];
     if (typeof name !== 'string' || !dns1123.test(name)) {
-      throw new Error(`${where}.name: must be a DNS label such as "campus-a", got ${JSON.stringify(name)}`);
+      throw new Error(
+        `${where}.name: must be a DNS label such as "campus-a", got ${JSON.stringify(name)}`,
+      );
     }
     if (seen.has(name)) throw new Error(`${where}.name: campus "${name}" is listed twice`);
     seen.add(name);
-    const nodes = nodesPerCampus ?? (entry?.['nodes'] === undefined ? perCampus : count(entry['nodes'], `${where}.nodes`));
+    const nodes =
+      nodesPerCampus ??
+      (entry?.['nodes'] === undefined ? perCampus : count(entry['nodes'], `${where}.nodes`));
     const own = entry?.['node'];
-    return own === undefined ? { name, nodes } : { name, nodes, node: shape(own, `${where}.node`, node) };
+    return own === undefined
+      ? { name, nodes }
+      : { name, nodes, node: shape(own, `${where}.node`, node) };
   });
   return { region, node, campuses };
 }

@@ -33,7 +33,9 @@ class PodBuilder {
     this.pod.spec.affinity = {
       nodeAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: {
-          nodeSelectorTerms: [{ matchExpressions: [{ key: zoneLabel, operator: 'In', values: [name] }] }],
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: zoneLabel, operator: 'In', values: [name] }] },
+          ],
         },
       },
     };
@@ -57,7 +59,11 @@ class PodBuilder {
 
 export const pod = (name: string): PodBuilder => new PodBuilder(name);
 
-export function deployment(name: string, replicas: number, template: V1Pod = pod(name).build()): V1Deployment {
+export function deployment(
+  name: string,
+  replicas: number,
+  template: V1Pod = pod(name).build(),
+): V1Deployment {
   const labels = { app: name };
   return {
     apiVersion: 'apps/v1',
@@ -66,7 +72,10 @@ export function deployment(name: string, replicas: number, template: V1Pod = pod
     spec: {
       replicas,
       selector: { matchLabels: labels },
-      template: { metadata: { labels: { ...template.metadata?.labels, ...labels } }, spec: template.spec ?? { containers: [] } },
+      template: {
+        metadata: { labels: { ...template.metadata?.labels, ...labels } },
+        spec: template.spec ?? { containers: [] },
+      },
     },
   };
 }

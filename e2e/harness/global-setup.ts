@@ -28,7 +28,9 @@ async function removeStaleTestClusters(root: string): Promise<void> {
   }
 }
 
-export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+export default async function setup(
+  project: TestProject,
+): Promise<(() => Promise<void>) | undefined> {
   const existing = useExistingCluster();
   if (existing) {
     console.log(`[control plane] using the existing cluster of ${existing}`);
@@ -47,7 +49,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     nodesPerCampus: Number(process.env['YARD_TEST_NODES_PER_CAMPUS'] ?? 2),
     progress: (line) => console.log(`[control plane] ${line}`),
   });
-  console.log(`[control plane] up in ${((Date.now() - started) / 1000).toFixed(1)}s at ${state.server}`);
+  console.log(
+    `[control plane] up in ${((Date.now() - started) / 1000).toFixed(1)}s at ${state.server}`,
+  );
   project.provide('kubeconfig', state.kubeconfig);
   project.provide('ownCluster', true);
   project.provide('clusterDir', dir);

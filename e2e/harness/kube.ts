@@ -23,7 +23,11 @@ export function clients(kc: KubeConfig = kubeConfig()): Clients {
 
 /** A namespace name unique to one test: readable prefix, random suffix. */
 export function uniqueName(prefix: string): string {
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  const clean = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
   return `${clean || 't'}-${randomBytes(3).toString('hex')}`;
 }
 

@@ -6,7 +6,8 @@ export interface WaitOptions {
 }
 
 /** What a probe saw: done, or not yet with what it saw instead. */
-export type Observation<T> = { readonly done: true; readonly value: T } | { readonly done: false; readonly seen: unknown };
+export type Observation<T> =
+  { readonly done: true; readonly value: T } | { readonly done: false; readonly seen: unknown };
 
 export const done = <T>(value: T): Observation<T> => ({ done: true, value });
 export const notYet = (seen: unknown): Observation<never> => ({ done: false, seen });
@@ -14,7 +15,9 @@ export const notYet = (seen: unknown): Observation<never> => ({ done: false, see
 export class WaitTimeoutError extends Error {
   readonly lastSeen: unknown;
   constructor(what: string, ms: number, lastSeen: unknown) {
-    super(`timed out after ${(ms / 1000).toFixed(1)}s waiting for ${what}; last saw: ${describe(lastSeen)}`);
+    super(
+      `timed out after ${(ms / 1000).toFixed(1)}s waiting for ${what}; last saw: ${describe(lastSeen)}`,
+    );
     this.name = 'WaitTimeoutError';
     this.lastSeen = lastSeen;
   }
@@ -38,7 +41,7 @@ export async function waitFor<T>(
   { timeoutMs = 30_000, intervalMs = 200 }: WaitOptions = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let lastSeen: unknown = 'nothing yet';
+  let lastSeen: unknown;
   for (;;) {
     try {
       const o = await probe();
