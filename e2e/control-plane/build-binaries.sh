@@ -20,7 +20,7 @@ components=("$@")
 mkdir -p "$OUT"
 work=$(mktemp -d "${TMPDIR:-/tmp}/yard-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-export GOFLAGS=-mod=mod GOTOOLCHAIN="${GOTOOLCHAIN:-auto}" GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}" CGO_ENABLED=0
+export GOFLAGS=-mod=mod GOTOOLCHAIN="${GOTOOLCHAIN:-auto}" CGO_ENABLED=0
 
 step() { printf '==> %s\n' "$*"; }
 
