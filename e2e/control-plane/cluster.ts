@@ -132,6 +132,46 @@ async function httpOk(url: string): Promise<boolean> {
   return true;
 }
 
+interface AdminTls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** Where each component answers, and its health check (one definition for `up` and `status`). */
+function healthEndpoint(
+  c: ControlPlaneProcess,
+  ports: Record<string, number>,
+  tls: AdminTls,
+): { url: string; probe: () => Promise<boolean> } {
+  const local = (scheme: string, port: string): string => `${scheme}://127.0.0.1:${ports[port]}`;
+  switch (c) {
+    case 'etcd': {
+      const url = local('http', 'etcd');
+      return { url, probe: () => httpOk(`${url}/health`) };
+    }
+    case 'kube-apiserver': {
+      const url = local('https', 'apiserver');
+      return { url, probe: () => httpsOk(`${url}/readyz`, tls) };
+    }
+    case 'kube-controller-manager':
+    case 'kube-scheduler': {
+      // serving certificates are self-signed by the component itself
+      const url = local('https', c === 'kube-scheduler' ? 'scheduler' : 'controllerManager');
+      return { url, probe: () => httpsOk(`${url}/healthz`, { insecure: true }) };
+    }
+    case 'kwok': {
+      const url = local('http', 'kwok');
+      return { url, probe: () => httpOk(`${url}/healthz`) };
+    }
+  }
+}
+
+async function readAdminTls(pkiDir: string): Promise<AdminTls> {
+  const read = (f: string): Promise<string> => readFile(join(pkiDir, f), 'utf8').catch(() => '');
+  return { ca: await read('ca.crt'), cert: await read('admin.crt'), key: await read('admin.key') };
+}
+
 function kubeconfigYaml(
   server: string,
   pki: { ca: string; cert: string; key: string },
@@ -380,18 +420,10 @@ export async function up(opts: UpOptions = {}): Promise<ClusterState> {
 
   try {
     const pki = await createPki(join(dir, 'pki'));
-    const tls = {
-      ca: await readFile(pki.caCert, 'utf8'),
-      cert: await readFile(pki.adminCert, 'utf8'),
-      key: await readFile(pki.adminKey, 'utf8'),
-    };
+    const tls = await readAdminTls(join(dir, 'pki'));
     await writeFile(kubeconfig, kubeconfigYaml(server, tls, name), { mode: 0o600 });
 
-    const start = async (
-      c: ControlPlaneProcess,
-      probe: () => Promise<boolean>,
-      timeoutMs: number,
-    ): Promise<void> => {
+    const start = async (c: ControlPlaneProcess, timeoutMs: number): Promise<void> => {
       signal?.throwIfAborted();
       progress(`starting ${c}`);
       const args = [
@@ -401,24 +433,15 @@ export async function up(opts: UpOptions = {}): Promise<ClusterState> {
       const rec = startDetached(c, bins[c], args, join(dir, 'logs', `${c}.log`));
       state.processes.push(rec);
       await writeState(state);
-      await waitHealthy(rec, probe, timeoutMs, signal);
+      await waitHealthy(rec, healthEndpoint(c, ports, tls).probe, timeoutMs, signal);
     };
 
-    await start('etcd', () => httpOk(`http://127.0.0.1:${ports['etcd']}/health`), 30_000);
-    await start('kube-apiserver', () => httpsOk(`${server}/readyz`, tls), 90_000);
+    await start('etcd', 30_000);
+    await start('kube-apiserver', 90_000);
     await Promise.all([
-      start(
-        'kube-controller-manager',
-        () =>
-          httpsOk(`https://127.0.0.1:${ports['controllerManager']}/healthz`, { insecure: true }),
-        60_000,
-      ),
-      start(
-        'kube-scheduler',
-        () => httpsOk(`https://127.0.0.1:${ports['scheduler']}/healthz`, { insecure: true }),
-        60_000,
-      ),
-      start('kwok', () => httpOk(`http://127.0.0.1:${ports['kwok']}/healthz`), 60_000),
+      start('kube-controller-manager', 60_000),
+      start('kube-scheduler', 60_000),
+      start('kwok', 60_000),
     ]);
     const total = topology.campuses.reduce((n, c) => n + c.nodes, 0);
     progress(
@@ -503,35 +526,11 @@ export async function status(
 ): Promise<{ state: ClusterState; components: ComponentStatus[] } | undefined> {
   const s = await readState(resolve(dir));
   if (!s) return undefined;
-  const tls = {
-    ca: await readFile(join(s.dir, 'pki', 'ca.crt'), 'utf8').catch(() => ''),
-    cert: await readFile(join(s.dir, 'pki', 'admin.crt'), 'utf8').catch(() => ''),
-    key: await readFile(join(s.dir, 'pki', 'admin.key'), 'utf8').catch(() => ''),
-  };
-  const probes: Record<string, [string, () => Promise<boolean>]> = {
-    etcd: [
-      `http://127.0.0.1:${s.ports['etcd']}`,
-      () => httpOk(`http://127.0.0.1:${s.ports['etcd']}/health`),
-    ],
-    'kube-apiserver': [s.server, () => httpsOk(`${s.server}/readyz`, tls)],
-    'kube-controller-manager': [
-      `https://127.0.0.1:${s.ports['controllerManager']}`,
-      () =>
-        httpsOk(`https://127.0.0.1:${s.ports['controllerManager']}/healthz`, { insecure: true }),
-    ],
-    'kube-scheduler': [
-      `https://127.0.0.1:${s.ports['scheduler']}`,
-      () => httpsOk(`https://127.0.0.1:${s.ports['scheduler']}/healthz`, { insecure: true }),
-    ],
-    kwok: [
-      `http://127.0.0.1:${s.ports['kwok']}`,
-      () => httpOk(`http://127.0.0.1:${s.ports['kwok']}/healthz`),
-    ],
-  };
+  const tls = await readAdminTls(join(s.dir, 'pki'));
   const components = await Promise.all(
     s.processes.map(async (p): Promise<ComponentStatus> => {
       const running = isAlive(p);
-      const [where, probe] = probes[p.name] ?? ['', () => Promise.resolve(false)];
+      const { url: where, probe } = healthEndpoint(p.name as ControlPlaneProcess, s.ports, tls);
       let healthy = false;
       let detail = where;
       if (running) {
