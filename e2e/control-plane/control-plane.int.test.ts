@@ -175,6 +175,27 @@ describe('local control plane', () => {
     });
   });
 
+  it('runs a pod that declares yard.dev/run-duration to completion', async ({ kube, ns }) => {
+    const body = pod('task').build();
+    body.metadata = { ...body.metadata, annotations: { 'yard.dev/run-duration': '2s' } };
+    if (body.spec) body.spec.restartPolicy = 'Never';
+    await kube.core.createNamespacedPod({ namespace: ns, body });
+    const phases: string[] = [];
+    const finished = await waitFor('the task to succeed', async () => {
+      const p = await kube.core.readNamespacedPod({ name: 'task', namespace: ns });
+      const phase = p.status?.phase ?? '';
+      if (phases.at(-1) !== phase) phases.push(phase);
+      return phase === 'Succeeded' ? done(p) : notYet(phases);
+    });
+    expect(phases).toContain('Running');
+    const terminated = finished.status?.containerStatuses?.[0]?.state?.terminated;
+    expect(terminated?.reason).toBe('Completed');
+    expect(terminated?.exitCode).toBe(0);
+    // it ran for (about) what it declared: timestamps have one-second resolution
+    const ranMs = Number(terminated?.finishedAt) - Number(terminated?.startedAt);
+    expect(ranMs).toBeGreaterThanOrEqual(1000);
+  });
+
   it('works with kubectl and the written kubeconfig', async () => {
     const kubectl = (await findBinaries()).kubectl ?? 'kubectl';
     const { stdout } = await run(
