@@ -1,0 +1,195 @@
+// The objects an IMService becomes, pure: one Deployment per campus (as
+// OpenKruise's UnitedDeployment does per zone), a Service, and the priority
+// classes of the business classes. No client: the reconciler applies them.
+import { createHash } from 'node:crypto';
+import type {
+  V1Deployment,
+  V1PodTemplateSpec,
+  V1PriorityClass,
+  V1Service,
+} from '@kubernetes/client-node';
+import { servingGate } from '../campus/desired.ts';
+
+export const businessPriorities = ['payment', 'message', 'groupchat', 'moments'] as const;
+export type BusinessPriority = (typeof businessPriorities)[number];
+export const tiers = ['access', 'logic', 'storage'] as const;
+export type Tier = (typeof tiers)[number];
+
+/** Priority class values: payment > message > groupchat > moments > any offline work. */
+export const priorityValues: Record<BusinessPriority | 'offline', number> = {
+  payment: 100_000,
+  message: 90_000,
+  groupchat: 80_000,
+  moments: 70_000,
+  offline: 1_000,
+};
+export const priorityClassName = (p: BusinessPriority | 'offline'): string => `yard-${p}`;
+
+export const labels = {
+  imservice: 'yard.dev/imservice',
+  campus: 'yard.dev/campus',
+  tier: 'yard.dev/tier',
+  priority: 'yard.dev/business-priority',
+  framework: 'yard.dev/framework',
+  managedBy: 'app.kubernetes.io/managed-by',
+} as const;
+export const templateHashAnnotation = 'yard.dev/template-hash';
+
+/** What the desired state needs of an IMService. */
+export interface IMServiceView {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+  readonly tier: Tier;
+  readonly businessPriority: BusinessPriority;
+  readonly capacity: number;
+  readonly schedulerName: string;
+  readonly template: V1PodTemplateSpec;
+  readonly maxUnavailablePerCampus?: number | string | undefined;
+}
+
+export interface CampusPlacement {
+  readonly name: string;
+  /** Labels that select the campus's nodes. */
+  readonly nodeSelector: Readonly<Record<string, string>>;
+}
+
+/** A stable short hash of a pod template: key order does not matter. */
+export function templateHash(t: V1PodTemplateSpec): string {
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v && typeof v === 'object' && !(v instanceof Date)) {
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>)
+          .filter(([, x]) => x !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([k, x]) => [k, canonical(x)]),
+      );
+    }
+    return v;
+  };
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(t)))
+    .digest('hex')
+    .slice(0, 10);
+}
+
+/** `<service>-<campus>`, kept a valid name (≤ 63) with a hash when too long. */
+export function deploymentName(service: string, campus: string): string {
+  const name = `${service}-${campus}`;
+  if (name.length <= 63) return name;
+  const h = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, 54)}-${h}`;
+}
+
+const ownerRef = (s: IMServiceView) => ({
+  apiVersion: 'yard.dev/v1alpha1',
+  kind: 'IMService',
+  name: s.name,
+  uid: s.uid,
+  controller: true,
+  blockOwnerDeletion: true,
+});
+
+/**
+ * The Deployment of one campus. `template` is the pod template this campus
+ * runs now (the rollout decides whether that is the new one) and `hash` its
+ * hash. Pods are pinned to the campus's nodes, scheduled by `schedulerName`,
+ * gated on yard.dev/serving and given their business class's priority.
+ */
+export function desiredDeployment(
+  s: IMServiceView,
+  campus: CampusPlacement,
+  replicas: number,
+  template: V1PodTemplateSpec,
+  hash: string,
+): V1Deployment {
+  const selector = { [labels.imservice]: s.name, [labels.campus]: campus.name };
+  const podLabels = {
+    ...template.metadata?.labels,
+    ...selector,
+    [labels.tier]: s.tier,
+    [labels.priority]: s.businessPriority,
+    [labels.framework]: 'online',
+  };
+  const spec = template.spec ?? { containers: [] };
+  const gates = spec.readinessGates ?? [];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: deploymentName(s.name, campus.name),
+      namespace: s.namespace,
+      labels: { ...selector, [labels.tier]: s.tier, [labels.managedBy]: 'yard' },
+      annotations: { [templateHashAnnotation]: hash },
+      ownerReferences: [ownerRef(s)],
+    },
+    spec: {
+      replicas,
+      selector: { matchLabels: selector },
+      strategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: { maxUnavailable: s.maxUnavailablePerCampus ?? '25%', maxSurge: '25%' },
+      },
+      template: {
+        metadata: {
+          ...template.metadata,
+          labels: podLabels,
+          annotations: { ...template.metadata?.annotations, [templateHashAnnotation]: hash },
+        },
+        spec: {
+          ...spec,
+          schedulerName: s.schedulerName,
+          priorityClassName: priorityClassName(s.businessPriority),
+          nodeSelector: { ...spec.nodeSelector, ...campus.nodeSelector },
+          readinessGates: gates.some((g) => g.conditionType === servingGate)
+            ? gates
+            : [...gates, { conditionType: servingGate }],
+        },
+      },
+    },
+  };
+}
+
+/** The Service in front of every campus's pods (callers discover pods by watching; see the services issue). */
+export function desiredService(s: IMServiceView): V1Service {
+  const ports = (s.template.spec?.containers ?? []).flatMap((c) =>
+    (c.ports ?? []).map((p) => ({
+      name: p.name ?? `p${p.containerPort}`,
+      port: p.containerPort,
+      targetPort: p.containerPort,
+      protocol: p.protocol ?? 'TCP',
+    })),
+  );
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: s.name,
+      namespace: s.namespace,
+      labels: { [labels.imservice]: s.name, [labels.tier]: s.tier, [labels.managedBy]: 'yard' },
+      ownerReferences: [ownerRef(s)],
+    },
+    spec: {
+      selector: { [labels.imservice]: s.name },
+      ports:
+        ports.length > 0 ? ports : [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+    },
+  };
+}
+
+/** One PriorityClass per business class, and one for offline work (which never preempts). */
+export function priorityClasses(): V1PriorityClass[] {
+  return (Object.keys(priorityValues) as (BusinessPriority | 'offline')[]).map((p) => ({
+    apiVersion: 'scheduling.k8s.io/v1',
+    kind: 'PriorityClass',
+    metadata: { name: priorityClassName(p), labels: { [labels.managedBy]: 'yard' } },
+    value: priorityValues[p],
+    globalDefault: false,
+    preemptionPolicy: p === 'offline' ? 'Never' : 'PreemptLowerPriority',
+    description:
+      p === 'offline'
+        ? 'Yard offline work: runs on capacity online does not need and never preempts'
+        : `Yard IM services of business class ${p} (payment > message > groupchat > moments)`,
+  }));
+}
