@@ -23,8 +23,11 @@ export default defineConfig({
           globalSetup: ['e2e/harness/global-setup.ts'],
           testTimeout: 90_000,
           hookTimeout: 90_000,
-          // the control plane is the bottleneck on 2 cores, not the test workers
-          maxWorkers: 2,
+          // Files run one at a time: they share cluster-scoped objects (the
+          // Campus objects, the CRDs, the shield) and the control plane is the
+          // bottleneck on 2 cores anyway. Tests within a file may still overlap.
+          fileParallelism: false,
+          maxWorkers: 1,
           sequence: { groupOrder: 1 },
         },
       },

@@ -32,3 +32,36 @@ function safeJson(s: string): unknown {
     return s;
   }
 }
+
+/**
+ * Worth trying again: throttling or a cache still warming up (429, e.g. the
+ * "storage is (re)initializing" of a CRD created a moment ago), a server
+ * error (5xx), or no answer at all.
+ */
+export function isTransient(err: unknown): boolean {
+  const code = statusCode(err);
+  return code === undefined || code === 429 || code >= 500;
+}
+
+/**
+ * Runs `fn`, retrying transient API errors a bounded number of times with a
+ * growing pause (what a CLI or a one-shot call needs; controllers retry
+ * through their work queue instead).
+ */
+export async function retryTransient<T>(
+  fn: () => Promise<T>,
+  {
+    attempts = 6,
+    baseMs = 250,
+    sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+  } = {},
+): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || !isTransient(err)) throw err;
+      await sleep(baseMs * 2 ** (i - 1));
+    }
+  }
+}
