@@ -8,12 +8,8 @@ import type {
   V1PriorityClass,
   V1Service,
 } from '@kubernetes/client-node';
+import type { BusinessPriority, IMServiceTier as Tier } from '../../crds/index.ts';
 import { servingGate } from '../campus/desired.ts';
-
-export const businessPriorities = ['payment', 'message', 'groupchat', 'moments'] as const;
-export type BusinessPriority = (typeof businessPriorities)[number];
-export const tiers = ['access', 'logic', 'storage'] as const;
-export type Tier = (typeof tiers)[number];
 
 /** Priority class values: payment > message > groupchat > moments > any offline work. */
 export const priorityValues: Record<BusinessPriority | 'offline', number> = {

@@ -1,0 +1,281 @@
+// The campus controller: status from nodes and pods (load, headroom against
+// the online ceiling, CampusSafe), and the shield — the manual global block of
+// WeChat's three-campus design. While a shield holds, the campus's nodes carry
+// a NoSchedule taint and every gated pod there has yard.dev/serving False;
+// lifting it (or `until` passing) undoes both. The shield lives in the API
+// (spec.shield), so it survives any restart, and whichever replica leads
+// lifts it when it expires (a requeue at `until`, and a resync otherwise).
+import { PatchStrategy } from '@kubernetes/client-node';
+import type { V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
+import type { Campus, CampusStatus } from '../../crds/index.ts';
+import { yardKinds } from '../kinds.ts';
+import {
+  addFinalizer,
+  applyStatus,
+  formatBytes,
+  formatCpu,
+  isDeleting,
+  isNotFound,
+  keyOf,
+  kinds,
+  mergePatch,
+  removeFinalizer,
+  rfc3339,
+  setCondition,
+} from '../runtime/index.ts';
+import type {
+  Condition,
+  Controller,
+  Manager,
+  ReconcileRequest,
+  ReconcileResult,
+} from '../runtime/index.ts';
+import {
+  campusLoad,
+  campusSafe,
+  onlineCeiling,
+  servingGate,
+  shieldActions,
+  shieldState,
+  shieldTaintKey,
+} from './desired.ts';
+import type { CampusLoad, NodeView, PodView, Resources } from './desired.ts';
+import { nodeView, podView } from './views.ts';
+
+export const campusFinalizer = 'yard.dev/campus-shield';
+export const fieldManager = 'yard-campus-controller';
+
+const amounts = (r: Resources): { cpu: string; memory: string } => ({
+  cpu: formatCpu(Math.max(0, r.cpuMilli)),
+  memory: formatBytes(Math.max(0, r.memoryBytes)),
+});
+
+export interface CampusControllerOptions {
+  readonly now?: () => Date;
+  /** Workers (default 2). */
+  readonly concurrency?: number;
+}
+
+export function addCampusController(mgr: Manager, opts: CampusControllerOptions = {}): Controller {
+  const now = opts.now ?? (() => new Date());
+  const campuses = mgr.informers.informerFor<Campus>(yardKinds.Campus);
+  const nodes = mgr.informers.informerFor<V1Node>(kinds.Node);
+  const pods = mgr.informers.informerFor<V1Pod>(kinds.Pod);
+  const events = mgr.eventRecorder('yard.dev/campus-controller');
+  const allCampuses = (): string[] => campuses.store.list().map((c) => keyOf(c));
+
+  async function setTaint(
+    node: V1Node,
+    add: boolean,
+    campus: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const others = (node.spec?.taints ?? []).filter((t) => t.key !== shieldTaintKey);
+    const taints: V1Taint[] = add
+      ? [...others, { key: shieldTaintKey, value: campus, effect: 'NoSchedule' }]
+      : others;
+    // conditional on the version we read: a concurrent taint change is never overwritten
+    await mergePatch(
+      mgr.rest,
+      kinds.Node,
+      { name: node.metadata?.name ?? '' },
+      { spec: { taints } },
+      {
+        resourceVersion: node.metadata?.resourceVersion ?? '',
+        fieldManager,
+        signal,
+      },
+    );
+  }
+
+  async function setServing(
+    p: { namespace: string; name: string },
+    status: 'True' | 'False',
+    signal: AbortSignal,
+  ) {
+    const shielded = status === 'False';
+    const body = {
+      status: {
+        conditions: [
+          {
+            type: servingGate,
+            status,
+            lastTransitionTime: rfc3339(now()),
+            reason: shielded ? 'CampusShielded' : 'CampusServing',
+            message: shielded
+              ? 'the campus is shielded: traffic leaves this pod'
+              : 'the campus serves traffic',
+          },
+        ],
+      },
+    };
+    try {
+      await mgr.rest.patch(kinds.Pod, p, body, PatchStrategy.StrategicMergePatch, {
+        subresource: 'status',
+        query: { fieldManager },
+        signal,
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err; // a pod that left needs nothing
+    }
+  }
+
+  /** Makes nodes and pods of `campus` match `active`; returns how many writes it took. */
+  async function enforce(
+    campus: string,
+    active: boolean,
+    nodeViews: readonly NodeView[],
+    podViews: readonly PodView[],
+    signal: AbortSignal,
+  ): Promise<number> {
+    const actions = shieldActions(campus, active, nodeViews, podViews);
+    for (const t of actions.taint) {
+      const node = nodes.store.get(t.node);
+      if (node) await setTaint(node, t.add, campus, signal);
+    }
+    // bounded fan-out: a campus can hold thousands of pods
+    const queue = [...actions.serving];
+    await Promise.all(
+      Array.from({ length: Math.min(16, queue.length) }, async () => {
+        for (let s = queue.shift(); s; s = queue.shift()) await setServing(s, s.status, signal);
+      }),
+    );
+    return actions.taint.length + actions.serving.length;
+  }
+
+  async function reconcile(req: ReconcileRequest): Promise<ReconcileResult | void> {
+    const campus = campuses.store.get(req.key);
+    if (!campus) return;
+    const name = req.name;
+    const all = campuses.store.list();
+    const nodeViews = nodes.store.list().map((n) => nodeView(n, all));
+    const podViews = pods.store.list().flatMap((p) => podView(p) ?? []);
+
+    if (isDeleting(campus)) {
+      // a campus going away must never leave its nodes blocked
+      await enforce(name, false, nodeViews, podViews, req.signal);
+      await removeFinalizer(mgr.rest, yardKinds.Campus, campus, campusFinalizer);
+      return;
+    }
+    const current = await addFinalizer(mgr.rest, yardKinds.Campus, campus, campusFinalizer);
+
+    const t = now();
+    const shields = new Map(all.map((c) => [keyOf(c), shieldState(c.spec?.shield, t)]));
+    const loads: CampusLoad[] = all.map((c) =>
+      campusLoad(
+        keyOf(c),
+        nodeViews,
+        podViews,
+        onlineCeiling(c.spec?.onlineCeilingPercent, all.length),
+        shields.get(keyOf(c))?.kind === 'active',
+      ),
+    );
+    const self = loads.find((l) => l.name === name);
+    if (!self) return;
+    const shield = shields.get(name) ?? { kind: 'none' as const };
+    const active = shield.kind === 'active';
+    const writes = await enforce(name, active, nodeViews, podViews, req.signal);
+
+    const before = current.status?.shield;
+    if (active && !before?.active) {
+      events.event(current, {
+        type: 'Warning',
+        reason: 'CampusShielded',
+        action: 'Shield',
+        note: `shielded by ${shield.by} until ${rfc3339(shield.until)}: ${shield.reason}`,
+      });
+    } else if (!active && before?.active) {
+      events.event(current, {
+        type: 'Normal',
+        reason: shield.kind === 'expired' ? 'ShieldExpired' : 'ShieldLifted',
+        action: 'Unshield',
+        note:
+          shield.kind === 'expired'
+            ? `the shield set by ${before.by ?? 'unknown'} expired at ${before.until ?? '?'}; traffic returns`
+            : `the shield set by ${before.by ?? 'unknown'} was lifted; traffic returns`,
+      });
+    }
+    if (writes > 0) req.log.info('shield enforced', { campus: name, active, writes });
+
+    const generation = current.metadata.generation ?? 0;
+    const safe = campusSafe(self, loads);
+    let conditions = setCondition(
+      current.status?.conditions as Condition[] | undefined,
+      {
+        type: 'CampusSafe',
+        status: safe.safe ? 'True' : 'False',
+        reason: safe.reason,
+        message: safe.message,
+        observedGeneration: generation,
+      },
+      t,
+    );
+    conditions = setCondition(
+      conditions,
+      active
+        ? {
+            type: 'Shielded',
+            status: 'True',
+            reason: 'ShieldActive',
+            message: `shielded by ${shield.by} until ${rfc3339(shield.until)}: ${shield.reason}`,
+            observedGeneration: generation,
+          }
+        : {
+            type: 'Shielded',
+            status: 'False',
+            reason: shield.kind === 'expired' ? 'ShieldExpired' : 'NotShielded',
+            message:
+              shield.kind === 'expired'
+                ? `the shield expired at ${rfc3339(shield.until)}`
+                : 'the campus serves traffic',
+            observedGeneration: generation,
+          },
+      t,
+    );
+    const status: CampusStatus = {
+      observedGeneration: generation,
+      nodes: {
+        ready: self.nodesReady,
+        total: self.nodesTotal,
+        summary: `${self.nodesReady}/${self.nodesTotal}`,
+      },
+      allocatable: amounts(self.allocatable),
+      onlineCeiling: amounts({
+        cpuMilli: Math.floor(self.allocatable.cpuMilli * self.ceiling),
+        memoryBytes: Math.floor(self.allocatable.memoryBytes * self.ceiling),
+      }),
+      onlineRequests: amounts(self.online),
+      offlineRequests: amounts(self.offline),
+      headroom: amounts(self.headroom),
+      shield: active
+        ? {
+            active: true,
+            since: before?.active && before.since ? before.since : rfc3339(t),
+            until: rfc3339(shield.until),
+            by: shield.by,
+            reason: shield.reason,
+          }
+        : { active: false },
+      conditions: conditions as NonNullable<CampusStatus['conditions']>,
+    };
+    await applyStatus(mgr.rest, yardKinds.Campus, { metadata: { name }, status } as Campus, {
+      fieldManager,
+      signal: req.signal,
+    });
+    // wake up when the shield is due to lift, whoever leads by then
+    if (active) return { requeueAfter: Math.max(0, shield.until.getTime() - t.getTime()) + 50 };
+  }
+
+  return mgr.add<Campus>({
+    name: 'campus',
+    reconcile,
+    maxConcurrentReconciles: opts.concurrency ?? 2,
+    resyncPeriodMs: 60_000,
+    for: { type: yardKinds.Campus },
+    watches: [
+      // any node or pod change can move any campus's load or CampusSafe
+      { type: kinds.Node, map: allCampuses },
+      { type: kinds.Pod, map: allCampuses },
+    ] as never,
+  });
+}

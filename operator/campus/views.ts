@@ -1,0 +1,77 @@
+// Kubernetes objects → the campus controller's views. Pure.
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { Campus } from '../../crds/index.ts';
+import { milliCpu, parseQuantity } from '../runtime/index.ts';
+import { servingGate, shieldTaintKey, zero, add } from './desired.ts';
+import type { NodeView, PodView, Resources } from './desired.ts';
+
+export const zoneLabel = 'topology.kubernetes.io/zone';
+
+/** The labels that select a campus's nodes: its nodeSelector, or zone = its name. */
+export function campusSelector(c: Campus): Record<string, string> {
+  const sel = c.spec?.nodeSelector;
+  return sel && Object.keys(sel).length > 0 ? sel : { [zoneLabel]: c.metadata.name ?? '' };
+}
+
+/** The campus a node belongs to: the first (by name) whose selector it matches. */
+export function campusOfNode(node: V1Node, campuses: readonly Campus[]): string | undefined {
+  const labels = node.metadata?.labels ?? {};
+  const sorted = [...campuses].sort((a, b) =>
+    (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+  );
+  for (const c of sorted) {
+    if (Object.entries(campusSelector(c)).every(([k, v]) => labels[k] === v))
+      return c.metadata.name;
+  }
+  return undefined;
+}
+
+const resources = (r: Record<string, string> | undefined): Resources => ({
+  cpuMilli: r?.['cpu'] !== undefined ? milliCpu(r['cpu']) : 0,
+  memoryBytes: r?.['memory'] !== undefined ? parseQuantity(r['memory']) : 0,
+});
+
+export function nodeView(node: V1Node, campuses: readonly Campus[]): NodeView {
+  const ready =
+    !node.spec?.unschedulable &&
+    (node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+  return {
+    name: node.metadata?.name ?? '',
+    campus: campusOfNode(node, campuses),
+    ready,
+    allocatable: resources(node.status?.allocatable),
+    shieldTainted: node.spec?.taints?.some((t) => t.key === shieldTaintKey) ?? false,
+  };
+}
+
+/** The effective requests of a pod, as the scheduler counts them: max(sum of containers, any init container). */
+export function podRequests(pod: V1Pod): Resources {
+  const sum = (pod.spec?.containers ?? []).reduce(
+    (s, c) => add(s, resources(c.resources?.requests)),
+    zero,
+  );
+  return (pod.spec?.initContainers ?? []).reduce((m, c) => {
+    const r = resources(c.resources?.requests);
+    return {
+      cpuMilli: Math.max(m.cpuMilli, r.cpuMilli),
+      memoryBytes: Math.max(m.memoryBytes, r.memoryBytes),
+    };
+  }, sum);
+}
+
+/** A pod that holds resources on a node (bound, not finished), or undefined. */
+export function podView(pod: V1Pod): PodView | undefined {
+  const node = pod.spec?.nodeName;
+  const phase = pod.status?.phase;
+  if (!node || phase === 'Succeeded' || phase === 'Failed') return undefined;
+  const gated = pod.spec?.readinessGates?.some((g) => g.conditionType === servingGate) ?? false;
+  const cond = pod.status?.conditions?.find((c) => c.type === servingGate)?.status;
+  return {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    node,
+    framework: pod.metadata?.labels?.['yard.dev/framework'] === 'offline' ? 'offline' : 'online',
+    requests: podRequests(pod),
+    serving: gated ? (cond === 'True' || cond === 'False' ? cond : 'absent') : undefined,
+  };
+}
