@@ -175,15 +175,15 @@ describe('campus controller', () => {
   }) => {
     // set while down: the new operator applies it
     await setShield('campus-c', { reason: 'set while down', until: inSeconds(300), by: 'test' });
-    let op = startOperator();
+    const first = startOperator();
     await waitShieldApplied(kube.core, 'campus-c', true);
-    await op.stop();
+    await first.stop();
 
     // expires while down: the next operator lifts it
     await setShield('campus-c', { reason: 'expires while down', until: inSeconds(2), by: 'test' });
     await new Promise((r) => setTimeout(r, 2500));
     expect((await campusNodes(kube.core, 'campus-c')).every(tainted)).toBe(true);
-    op = startOperator();
+    startOperator();
     await waitShieldApplied(kube.core, 'campus-c', false);
   });
 });

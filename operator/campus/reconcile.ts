@@ -7,13 +7,11 @@
 // lifts it when it expires (a requeue at `until`, and a resync otherwise).
 import { PatchStrategy } from '@kubernetes/client-node';
 import type { V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
-import type { Campus, CampusStatus } from '../../crds/index.ts';
+import type { Campus } from '../../crds/index.ts';
 import { yardKinds } from '../kinds.ts';
 import {
   addFinalizer,
   applyStatus,
-  formatBytes,
-  formatCpu,
   isDeleting,
   isNotFound,
   keyOf,
@@ -21,34 +19,22 @@ import {
   mergePatch,
   removeFinalizer,
   rfc3339,
-  setCondition,
 } from '../runtime/index.ts';
-import type {
-  Condition,
-  Controller,
-  Manager,
-  ReconcileRequest,
-  ReconcileResult,
-} from '../runtime/index.ts';
+import type { Controller, Manager, ReconcileRequest, ReconcileResult } from '../runtime/index.ts';
 import {
   campusLoad,
-  campusSafe,
   onlineCeiling,
   servingGate,
   shieldActions,
   shieldState,
   shieldTaintKey,
 } from './desired.ts';
-import type { CampusLoad, NodeView, PodView, Resources } from './desired.ts';
+import type { CampusLoad, NodeView, PodView } from './desired.ts';
+import { campusStatus, shieldEvent } from './status.ts';
 import { nodeView, podView } from './views.ts';
 
 export const campusFinalizer = 'yard.dev/campus-shield';
 export const fieldManager = 'yard-campus-controller';
-
-const amounts = (r: Resources): { cpu: string; memory: string } => ({
-  cpu: formatCpu(Math.max(0, r.cpuMilli)),
-  memory: formatBytes(Math.max(0, r.memoryBytes)),
-});
 
 export interface CampusControllerOptions {
   readonly now?: () => Date;
@@ -177,91 +163,26 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
     const writes = await enforce(name, active, nodeViews, podViews, req.signal);
 
     const before = current.status?.shield;
-    if (active && !before?.active) {
-      events.event(current, {
-        type: 'Warning',
-        reason: 'CampusShielded',
-        action: 'Shield',
-        note: `shielded by ${shield.by} until ${rfc3339(shield.until)}: ${shield.reason}`,
-      });
-    } else if (!active && before?.active) {
-      events.event(current, {
-        type: 'Normal',
-        reason: shield.kind === 'expired' ? 'ShieldExpired' : 'ShieldLifted',
-        action: 'Unshield',
-        note:
-          shield.kind === 'expired'
-            ? `the shield set by ${before.by ?? 'unknown'} expired at ${before.until ?? '?'}; traffic returns`
-            : `the shield set by ${before.by ?? 'unknown'} was lifted; traffic returns`,
-      });
-    }
+    const event = shieldEvent(before, shield);
+    if (event) events.event(current, event);
     if (writes > 0) req.log.info('shield enforced', { campus: name, active, writes });
-
-    const generation = current.metadata.generation ?? 0;
-    const safe = campusSafe(self, loads);
-    let conditions = setCondition(
-      current.status?.conditions as Condition[] | undefined,
-      {
-        type: 'CampusSafe',
-        status: safe.safe ? 'True' : 'False',
-        reason: safe.reason,
-        message: safe.message,
-        observedGeneration: generation,
-      },
-      t,
-    );
-    conditions = setCondition(
-      conditions,
-      active
-        ? {
-            type: 'Shielded',
-            status: 'True',
-            reason: 'ShieldActive',
-            message: `shielded by ${shield.by} until ${rfc3339(shield.until)}: ${shield.reason}`,
-            observedGeneration: generation,
-          }
-        : {
-            type: 'Shielded',
-            status: 'False',
-            reason: shield.kind === 'expired' ? 'ShieldExpired' : 'NotShielded',
-            message:
-              shield.kind === 'expired'
-                ? `the shield expired at ${rfc3339(shield.until)}`
-                : 'the campus serves traffic',
-            observedGeneration: generation,
-          },
-      t,
-    );
-    const status: CampusStatus = {
-      observedGeneration: generation,
-      nodes: {
-        ready: self.nodesReady,
-        total: self.nodesTotal,
-        summary: `${self.nodesReady}/${self.nodesTotal}`,
-      },
-      allocatable: amounts(self.allocatable),
-      onlineCeiling: amounts({
-        cpuMilli: Math.floor(self.allocatable.cpuMilli * self.ceiling),
-        memoryBytes: Math.floor(self.allocatable.memoryBytes * self.ceiling),
-      }),
-      onlineRequests: amounts(self.online),
-      offlineRequests: amounts(self.offline),
-      headroom: amounts(self.headroom),
-      shield: active
-        ? {
-            active: true,
-            since: before?.active && before.since ? before.since : rfc3339(t),
-            until: rfc3339(shield.until),
-            by: shield.by,
-            reason: shield.reason,
-          }
-        : { active: false },
-      conditions: conditions as NonNullable<CampusStatus['conditions']>,
-    };
-    await applyStatus(mgr.rest, yardKinds.Campus, { metadata: { name }, status } as Campus, {
-      fieldManager,
-      signal: req.signal,
+    const status = campusStatus({
+      self,
+      loads,
+      shield,
+      previous: current.status,
+      generation: current.metadata.generation ?? 0,
+      now: t,
     });
+    await applyStatus(
+      mgr.rest,
+      yardKinds.Campus,
+      { metadata: { name }, status },
+      {
+        fieldManager,
+        signal: req.signal,
+      },
+    );
     // wake up when the shield is due to lift, whoever leads by then
     if (active) return { requeueAfter: Math.max(0, shield.until.getTime() - t.getTime()) + 50 };
   }

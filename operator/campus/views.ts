@@ -59,19 +59,26 @@ export function podRequests(pod: V1Pod): Resources {
   }, sum);
 }
 
+/** The pod's yard.dev/serving condition, or undefined when it has no such readiness gate. */
+export function servingOf(pod: V1Pod): PodView['serving'] {
+  const gated = pod.spec?.readinessGates?.some((g) => g.conditionType === servingGate) ?? false;
+  if (!gated) return undefined;
+  const cond = pod.status?.conditions?.find((c) => c.type === servingGate)?.status;
+  return cond === 'True' || cond === 'False' ? cond : 'absent';
+}
+
 /** A pod that holds resources on a node (bound, not finished), or undefined. */
 export function podView(pod: V1Pod): PodView | undefined {
   const node = pod.spec?.nodeName;
   const phase = pod.status?.phase;
   if (!node || phase === 'Succeeded' || phase === 'Failed') return undefined;
-  const gated = pod.spec?.readinessGates?.some((g) => g.conditionType === servingGate) ?? false;
-  const cond = pod.status?.conditions?.find((c) => c.type === servingGate)?.status;
+  const meta = pod.metadata ?? {};
   return {
-    namespace: pod.metadata?.namespace ?? '',
-    name: pod.metadata?.name ?? '',
+    namespace: meta.namespace ?? '',
+    name: meta.name ?? '',
     node,
-    framework: pod.metadata?.labels?.['yard.dev/framework'] === 'offline' ? 'offline' : 'online',
+    framework: meta.labels?.['yard.dev/framework'] === 'offline' ? 'offline' : 'online',
     requests: podRequests(pod),
-    serving: gated ? (cond === 'True' || cond === 'False' ? cond : 'absent') : undefined,
+    serving: servingOf(pod),
   };
 }

@@ -68,8 +68,10 @@ async function deployments(kube: Clients, ns: string): Promise<V1Deployment[]> {
     await kube.apps.listNamespacedDeployment({ namespace: ns, labelSelector: 'yard.dev/imservice' })
   ).items;
 }
-const replicasByCampus = (ds: V1Deployment[]) =>
-  Object.fromEntries(ds.map((d) => [d.metadata?.labels?.['yard.dev/campus'], d.spec?.replicas]));
+const replicasByCampus = (ds: V1Deployment[]): Record<string, number | undefined> =>
+  Object.fromEntries(
+    ds.map((d) => [d.metadata?.labels?.['yard.dev/campus'] ?? '', d.spec?.replicas] as const),
+  );
 
 async function waitAvailable(
   kube: Clients,

@@ -3,7 +3,7 @@
 // changes. Level-based: every reconcile derives the whole desired state from
 // the IMService, the Campus objects and the Deployments it owns.
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
-import type { Campus, IMService, IMServiceStatus } from '../../crds/index.ts';
+import type { Campus, IMService } from '../../crds/index.ts';
 import { campusSelector } from '../campus/views.ts';
 import { shieldState } from '../campus/desired.ts';
 import { yardKinds } from '../kinds.ts';
@@ -17,15 +17,8 @@ import {
   keyOf,
   kinds,
   ownerKey,
-  setCondition,
 } from '../runtime/index.ts';
-import type {
-  Condition,
-  Controller,
-  Manager,
-  ReconcileRequest,
-  ReconcileResult,
-} from '../runtime/index.ts';
+import type { Controller, Manager, ReconcileRequest, ReconcileResult } from '../runtime/index.ts';
 import { parseDuration } from '../cli/duration.ts';
 import {
   desiredDeployment,
@@ -38,8 +31,8 @@ import {
 import type { CampusPlacement, IMServiceView } from './desired.ts';
 import { nextRolloutStep, rolloutOrder } from './rollout.ts';
 import type { RolloutStep } from './rollout.ts';
-import { perCampusReplicas, survivesLossOfAnyCampus } from './sizing.ts';
-import type { CampusCount } from './sizing.ts';
+import { perCampusReplicas } from './sizing.ts';
+import { campusCounts, imserviceStatus } from './status.ts';
 
 export const fieldManager = 'yard-imservice-controller';
 
@@ -94,23 +87,23 @@ function view(svc: IMService): IMServiceView {
 
 /** The Deployment a campus keeps while it waits for its turn: its current template, the new size. */
 function keep(existing: V1Deployment, replicas: number): V1Deployment {
+  const meta = existing.metadata ?? {};
+  const spec = existing.spec ?? { selector: {}, template: {} };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: {
-      name: existing.metadata?.name ?? '',
-      namespace: existing.metadata?.namespace ?? '',
-      labels: existing.metadata?.labels ?? {},
-      annotations: {
-        [templateHashAnnotation]: existing.metadata?.annotations?.[templateHashAnnotation] ?? '',
-      },
-      ownerReferences: existing.metadata?.ownerReferences ?? [],
+      name: meta.name ?? '',
+      namespace: meta.namespace ?? '',
+      labels: meta.labels ?? {},
+      annotations: { [templateHashAnnotation]: meta.annotations?.[templateHashAnnotation] ?? '' },
+      ownerReferences: meta.ownerReferences ?? [],
     },
     spec: {
       replicas,
-      selector: existing.spec?.selector ?? {},
-      ...(existing.spec?.strategy ? { strategy: existing.spec.strategy } : {}),
-      template: existing.spec?.template ?? {},
+      selector: spec.selector,
+      ...(spec.strategy ? { strategy: spec.strategy } : {}),
+      template: spec.template,
     },
   };
 }
@@ -129,45 +122,23 @@ export function addIMServiceController(
   const events = mgr.eventRecorder('yard.dev/imservice-controller');
   let priorityClassesApplied = false;
 
-  async function reconcile(req: ReconcileRequest): Promise<ReconcileResult | void> {
-    const svc = services.store.get(req.key);
-    if (!svc || svc.metadata.deletionTimestamp) return; // owned objects go by garbage collection
-    if (!priorityClassesApplied) {
-      for (const pc of priorityClasses()) {
-        await apply(mgr.rest, kinds.PriorityClass, pc, { fieldManager, signal: req.signal });
-      }
-      priorityClassesApplied = true;
+  async function ensurePriorityClasses(signal: AbortSignal): Promise<void> {
+    if (priorityClassesApplied) return;
+    for (const pc of priorityClasses()) {
+      await apply(mgr.rest, kinds.PriorityClass, pc, { fieldManager, signal });
     }
-    const v = view(svc);
-    const t = now();
-    const allCampuses = campuses.store.list().filter((c) => !c.metadata.deletionTimestamp);
-    const wanted = svc.spec.campuses ? new Set(svc.spec.campuses) : undefined;
-    const mine = allCampuses.filter((c) => !wanted || wanted.has(keyOf(c)));
-    const placements: CampusPlacement[] = mine.map((c) => ({
-      name: keyOf(c),
-      nodeSelector: campusSelector(c),
-    }));
-    const shielded = new Set(
-      allCampuses
-        .filter((c) => shieldState(c.spec?.shield, t).kind === 'active')
-        .map((c) => keyOf(c)),
-    );
-    const perCampus = perCampusReplicas(v.capacity, placements.length);
-    const target = templateHash(v.template);
+    priorityClassesApplied = true;
+  }
 
-    const owned = deployments.store
-      .list()
-      .filter(
-        (d) =>
-          d.metadata?.namespace === v.namespace && ownerKey(d, yardKinds.IMService) === req.key,
-      );
-    const byCampus = new Map(owned.map((d) => [d.metadata?.labels?.[labels.campus] ?? '', d]));
-
-    // the rollout: which campus may take the new template now
-    const order = rolloutOrder(
-      placements.map((p) => p.name),
-      svc.spec.rollout?.campusOrder,
-    );
+  /** Which campus may take the new template now, and how long a pause between campuses has left. */
+  async function planRollout(
+    svc: IMService,
+    order: readonly string[],
+    byCampus: ReadonlyMap<string, V1Deployment>,
+    shielded: ReadonlySet<string>,
+    target: string,
+    t: Date,
+  ): Promise<{ step: RolloutStep; requeueAfter: number | undefined }> {
     const states = order.map((c) => {
       const d = byCampus.get(c);
       return {
@@ -176,42 +147,52 @@ export function addIMServiceController(
         available: d ? rolledOut(d, shielded.has(c)) : false,
       };
     });
+    // only the next campus in order is asked whether its image is there
+    const next = states.find((s) => s.hash !== undefined && s.hash !== target);
     const predistribute = svc.spec.rollout?.imagePredistribution ?? true;
-    const ready = new Map<string, boolean>();
-    for (const s of states) {
-      if (s.hash !== undefined && s.hash !== target) {
-        ready.set(s.campus, !predistribute || (await imageReady(svc, s.campus, v.template)));
-        break; // only the next campus in order is asked
-      }
-    }
-    let step: RolloutStep = nextRolloutStep(states, target, (c) => ready.get(c) ?? false);
-    let requeueAfter: number | undefined;
-    const pauseMs = svc.spec.rollout?.pauseBetweenCampuses
-      ? parseDuration(svc.spec.rollout.pauseBetweenCampuses)
-      : 0;
-    if (step.kind === 'update' && pauseMs > 0) {
-      // the campus before this one must have been done for `pause`
-      const i = order.indexOf(step.campus);
-      const prev = i > 0 ? byCampus.get(order[i - 1] ?? '') : undefined;
-      const doneAt = prev ? completedAt(prev) : undefined;
-      if (doneAt !== undefined && t.getTime() - doneAt < pauseMs) {
-        requeueAfter = pauseMs - (t.getTime() - doneAt) + 50;
-        step = { kind: 'wait-available', campus: step.campus };
-      }
-    }
+    const nextReady =
+      next !== undefined &&
+      (!predistribute || (await imageReady(svc, next.campus, svc.spec.template)));
+    const step = nextRolloutStep(states, target, (c) => c === next?.campus && nextReady);
+    const pause = svc.spec.rollout?.pauseBetweenCampuses;
+    const pauseMs = pause ? parseDuration(pause) : 0;
+    if (step.kind !== 'update' || pauseMs <= 0) return { step, requeueAfter: undefined };
+    // the campus before this one must have been done for `pause`
+    const i = order.indexOf(step.campus);
+    const prev = i > 0 ? byCampus.get(order[i - 1] ?? '') : undefined;
+    const doneAt = prev ? completedAt(prev) : undefined;
+    if (doneAt === undefined || t.getTime() - doneAt >= pauseMs)
+      return { step, requeueAfter: undefined };
+    return {
+      step: { kind: 'wait-available', campus: step.campus },
+      requeueAfter: pauseMs - (t.getTime() - doneAt) + 50,
+    };
+  }
 
+  /** Applies every campus's Deployment (the rollout decides each one's template) and drops campuses that left. */
+  async function applyDeployments(
+    svc: IMService,
+    v: IMServiceView,
+    placements: readonly CampusPlacement[],
+    byCampus: ReadonlyMap<string, V1Deployment>,
+    perCampus: number,
+    target: string,
+    step: RolloutStep,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const updating = step.kind === 'update' ? step.campus : undefined;
     for (const p of placements) {
       const existing = byCampus.get(p.name);
       const takesTarget =
         !existing ||
         existing.metadata?.annotations?.[templateHashAnnotation] === target ||
-        (step.kind === 'update' && step.campus === p.name);
+        updating === p.name;
       const desired =
         takesTarget || !existing
           ? desiredDeployment(v, p, perCampus, v.template, target)
           : keep(existing, perCampus);
-      await apply(mgr.rest, kinds.Deployment, desired, { fieldManager, signal: req.signal });
-      if (step.kind === 'update' && step.campus === p.name) {
+      await apply(mgr.rest, kinds.Deployment, desired, { fieldManager, signal });
+      if (updating === p.name) {
         events.event(svc, {
           type: 'Normal',
           reason: 'CampusRollout',
@@ -220,7 +201,15 @@ export function addIMServiceController(
         });
       }
     }
-    // a campus that left (deleted, or dropped from spec.campuses) loses its Deployment
+    await dropCampusesThatLeft(svc, placements, byCampus);
+  }
+
+  /** A campus that left (deleted, or dropped from spec.campuses) loses its Deployment. */
+  async function dropCampusesThatLeft(
+    svc: IMService,
+    placements: readonly CampusPlacement[],
+    byCampus: ReadonlyMap<string, V1Deployment>,
+  ): Promise<void> {
     const placed = new Set(placements.map((p) => p.name));
     for (const [campus, d] of byCampus) {
       if (placed.has(campus)) continue;
@@ -236,120 +225,57 @@ export function addIMServiceController(
         note: `${campus} is no longer a campus of this service`,
       });
     }
+  }
+
+  async function reconcile(req: ReconcileRequest): Promise<ReconcileResult | void> {
+    const svc = services.store.get(req.key);
+    if (!svc || svc.metadata.deletionTimestamp) return; // owned objects go by garbage collection
+    await ensurePriorityClasses(req.signal);
+    const v = view(svc);
+    const t = now();
+    const allCampuses = campuses.store.list().filter((c) => !c.metadata.deletionTimestamp);
+    const wanted = svc.spec.campuses ? new Set(svc.spec.campuses) : undefined;
+    const placements: CampusPlacement[] = allCampuses
+      .filter((c) => !wanted || wanted.has(keyOf(c)))
+      .map((c) => ({ name: keyOf(c), nodeSelector: campusSelector(c) }));
+    const shielded = new Set(
+      allCampuses
+        .filter((c) => shieldState(c.spec?.shield, t).kind === 'active')
+        .map((c) => keyOf(c)),
+    );
+    const perCampus = perCampusReplicas(v.capacity, placements.length);
+    const target = templateHash(v.template);
+    const owned = deployments.store
+      .list()
+      .filter(
+        (d) =>
+          d.metadata?.namespace === v.namespace && ownerKey(d, yardKinds.IMService) === req.key,
+      );
+    const byCampus = new Map(owned.map((d) => [d.metadata?.labels?.[labels.campus] ?? '', d]));
+    const order = rolloutOrder(
+      placements.map((p) => p.name),
+      svc.spec.rollout?.campusOrder,
+    );
+
+    const { step, requeueAfter } = await planRollout(svc, order, byCampus, shielded, target, t);
+    await applyDeployments(svc, v, placements, byCampus, perCampus, target, step, req.signal);
     await apply(mgr.rest, kinds.Service, desiredService(v), { fieldManager, signal: req.signal });
 
-    // status, from what the Deployments report
-    const counts: CampusCount[] = placements.map((p) => {
-      const d = byCampus.get(p.name);
-      const s = d?.status;
-      return {
-        campus: p.name,
-        desired: perCampus,
-        ready: s?.readyReplicas ?? 0,
-        updated:
-          d?.metadata?.annotations?.[templateHashAnnotation] === target
-            ? (s?.updatedReplicas ?? 0)
-            : 0,
-        available: s?.availableReplicas ?? 0,
-      };
+    const status = imserviceStatus({
+      capacity: v.capacity,
+      counts: campusCounts(order, byCampus, perCampus, target),
+      step,
+      pausing: requeueAfter !== undefined,
+      target,
+      shielded,
+      previous: svc.status?.conditions,
+      generation: svc.metadata.generation ?? 0,
+      now: t,
     });
-    const sum = (f: (c: CampusCount) => number): number => counts.reduce((n, c) => n + f(c), 0);
-    const available = sum((c) => c.available);
-    const generation = svc.metadata.generation ?? 0;
-    const cond = (
-      conds: Condition[],
-      type: string,
-      ok: boolean,
-      reason: string,
-      message: string,
-    ): Condition[] =>
-      setCondition(
-        conds,
-        { type, status: ok ? 'True' : 'False', reason, message, observedGeneration: generation },
-        t,
-      );
-    let conditions = (svc.status?.conditions ?? []) as Condition[];
-    conditions = cond(
-      conditions,
-      'Available',
-      available >= v.capacity,
-      available >= v.capacity ? 'CapacityAvailable' : 'BelowCapacity',
-      `${available} of ${v.capacity} needed replicas available (${counts.map((c) => `${c.campus} ${c.available}/${c.desired}`).join(', ') || 'no campus'})`,
-    );
-    const rolling = step.kind !== 'done' || counts.some((c) => c.updated < c.desired);
-    const progressingReason =
-      step.kind === 'wait-image'
-        ? 'WaitingForImage'
-        : step.kind === 'done'
-          ? rolling
-            ? 'Scaling'
-            : 'RolloutComplete'
-          : 'RollingOutCampus';
-    conditions = cond(
-      conditions,
-      'Progressing',
-      rolling,
-      progressingReason,
-      step.kind === 'done'
-        ? rolling
-          ? 'waiting for every campus to reach its desired replicas'
-          : `every campus runs template ${target}`
-        : step.kind === 'wait-image'
-          ? `waiting for the image to reach ${step.campus} before rolling it out there`
-          : `rolling out template ${target}: at ${step.campus}`,
-    );
-    const loss = survivesLossOfAnyCampus(v.capacity, counts);
-    conditions = cond(
-      conditions,
-      'CampusSafe',
-      loss.safe,
-      loss.safe ? 'SurvivesCampusLoss' : 'CampusLossWouldDropBelowCapacity',
-      loss.worst
-        ? `losing ${loss.worst.campus} would leave ${loss.worst.remaining} of ${v.capacity} needed replicas`
-        : 'no campus to run on',
-    );
-    const short = counts.filter((c) => !shielded.has(c.campus) && c.available < c.desired);
-    conditions = cond(
-      conditions,
-      'Degraded',
-      short.length > 0,
-      short.length > 0 ? 'CampusBelowDesired' : 'AllCampusesAtDesired',
-      short.length > 0
-        ? `below desired in ${short.map((c) => `${c.campus} (${c.available}/${c.desired})`).join(', ')}`
-        : 'every unshielded campus runs its desired replicas',
-    );
-    const phase =
-      step.kind === 'done'
-        ? 'Complete'
-        : step.kind === 'wait-image'
-          ? 'Distributing'
-          : requeueAfter !== undefined
-            ? 'Pausing'
-            : 'Updating';
-    const status: IMServiceStatus = {
-      observedGeneration: generation,
-      replicas: perCampus * placements.length,
-      readyReplicas: sum((c) => c.ready),
-      updatedReplicas: sum((c) => c.updated),
-      availableReplicas: available,
-      campuses: counts.map((c) => ({
-        name: c.campus,
-        desired: c.desired,
-        ready: c.ready,
-        updated: c.updated,
-        available: c.available,
-      })),
-      rollout: {
-        revision: target,
-        phase,
-        ...(step.kind !== 'done' ? { currentCampus: step.campus } : {}),
-      },
-      conditions: conditions as NonNullable<IMServiceStatus['conditions']>,
-    };
     await applyStatus(
       mgr.rest,
       yardKinds.IMService,
-      { metadata: { name: v.name, namespace: v.namespace }, status } as IMService,
+      { metadata: { name: v.name, namespace: v.namespace }, status },
       {
         fieldManager,
         signal: req.signal,
