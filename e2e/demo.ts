@@ -1,20 +1,43 @@
-// The README's first command: Yard's main job on the embedded default.
-// Today: bring up the three-campus local control plane (or use the cluster
-// KUBECONFIG names, with YARD_USE_EXISTING_CLUSTER=true) and show the
-// campuses. Later issues add steps: CRDs, operator, scheduler, IM services,
-// offline jobs, a drill and its report.
+// The README's first command: Yard's main job on the embedded default (or on
+// the cluster KUBECONFIG names, with YARD_USE_EXISTING_CLUSTER=true).
+//   1. a three-campus Kubernetes on this machine
+//   2. Yard's API (CRDs) and the three Campus objects
+//   3. the operator (in this process, for the demo's length)
+//   4. the IM services, spread over the campuses
+//   5. a campus shielded with `kubectl yard`, and restored
+// Later issues add the scheduler, offline jobs, the IM traffic and a drill.
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { installCrds } from '../crds/index.ts';
+import type { Campus, IMService } from '../crds/index.ts';
+import { addCampusController } from '../operator/campus/reconcile.ts';
+import { addIMServiceController } from '../operator/imservice/reconcile.ts';
+import { yardKinds } from '../operator/kinds.ts';
+import {
+  apply,
+  isConflict,
+  kinds,
+  Manager,
+  nullLogger,
+  RestClient,
+} from '../operator/runtime/index.ts';
 import { findBinaries } from './control-plane/binaries.ts';
-import { AlreadyRunningError, defaultClusterDir, up } from './control-plane/cluster.ts';
+import { AlreadyRunningError, defaultClusterDir, repoRoot, up } from './control-plane/cluster.ts';
 import { zoneLabel } from './control-plane/topology.ts';
 import { useExistingCluster } from './harness/env.ts';
+import { done, notYet, waitFor } from './harness/wait.ts';
 
 const run = promisify(execFile);
 const say = (s: string): void => {
   process.stdout.write(`${s}\n`);
 };
+const steps = 5;
+const step = (n: number, title: string): void => say(`\n[${n}/${steps}] ${title}`);
+const namespace = 'im';
 
 interface Cluster {
   readonly kubeconfig: string;
@@ -26,7 +49,7 @@ async function cluster(): Promise<Cluster> {
   const existing = useExistingCluster();
   if (existing) {
     const kubectl = (await findBinaries()).kubectl ?? 'kubectl';
-    say(`using the existing cluster of ${existing}`);
+    say(`  using the existing cluster of ${existing}`);
     return { kubeconfig: existing, kubectl, own: false };
   }
   const started = Date.now();
@@ -41,45 +64,189 @@ async function cluster(): Promise<Cluster> {
   }
 }
 
-/** Sums allocatable CPU and pods per campus, as the campus controller will. */
+/** kubectl (and its `yard` plugin, from bin/) against the demo's cluster, echoing the command. */
+async function kubectl(c: Cluster, args: string[]): Promise<string> {
+  const quoted = args.map((a) => (/[\s"']/.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a));
+  say(`  $ kubectl ${quoted.join(' ')}`);
+  const env = {
+    ...process.env,
+    KUBECONFIG: c.kubeconfig,
+    PATH: `${join(repoRoot, 'bin')}:${process.env['PATH'] ?? ''}`,
+  };
+  const { stdout } = await run(c.kubectl, args, { env, timeout: 60_000 });
+  return stdout
+    .trimEnd()
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
+
+async function applyFile<T extends { metadata: { name?: string; namespace?: string } }>(
+  rest: RestClient,
+  file: string,
+  type: (typeof yardKinds)[keyof typeof yardKinds],
+  edit: (o: T) => T = (o) => o,
+): Promise<T[]> {
+  const docs = parseAllDocuments(await readFile(join(repoRoot, file), 'utf8')).map(
+    (d) => d.toJS() as T,
+  );
+  for (const d of docs) await apply(rest, type, edit(d), { fieldManager: 'yard-demo' });
+  return docs;
+}
+
 async function campusSummary(kubeconfig: string): Promise<string[]> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const nodes = (await kc.makeApiClient(CoreV1Api).listNode()).items;
-  const byZone = new Map<string, { nodes: number; ready: number; cpu: number; pods: number }>();
+  const byZone = new Map<string, { nodes: number; cpu: number }>();
   for (const n of nodes) {
     const zone = n.metadata?.labels?.[zoneLabel] ?? '(no zone)';
-    const z = byZone.get(zone) ?? { nodes: 0, ready: 0, cpu: 0, pods: 0 };
+    const z = byZone.get(zone) ?? { nodes: 0, cpu: 0 };
     z.nodes++;
-    if (n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) z.ready++;
     z.cpu += Number(n.status?.allocatable?.['cpu'] ?? 0);
-    z.pods += Number(n.status?.allocatable?.['pods'] ?? 0);
     byZone.set(zone, z);
   }
   return [...byZone.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(
-      ([zone, z]) =>
-        `  ${zone.padEnd(10)} ${z.ready}/${z.nodes} nodes Ready, ${z.cpu} CPUs, ${z.pods} pod slots`,
-    );
+    .map(([z, v]) => `  ${z}: ${v.nodes} nodes, ${v.cpu} CPUs`);
 }
 
 async function main(): Promise<void> {
-  say('[1/2] the local control plane: three campuses of simulated nodes');
+  step(1, 'the local control plane: three campuses of simulated nodes');
   const c = await cluster();
-  say('');
-  say('[2/2] kubectl get nodes -L topology.kubernetes.io/zone');
-  const { stdout } = await run(
-    c.kubectl,
-    ['--kubeconfig', c.kubeconfig, 'get', 'nodes', '-L', zoneLabel],
-    {
-      timeout: 30_000,
-    },
-  );
-  say(stdout.trimEnd());
-  say('');
-  say('campuses:');
+  say(await kubectl(c, ['get', 'nodes', '-L', zoneLabel]));
   for (const line of await campusSummary(c.kubeconfig)) say(line);
+
+  step(2, "Yard's API and the campuses");
+  const kc = new KubeConfig();
+  kc.loadFromFile(c.kubeconfig);
+  const rest = new RestClient(kc, { userAgent: 'yard-demo' });
+  await installCrds(kc);
+  say('  installed the yard.dev CRDs (crds/generated/)');
+  await applyFile<Campus>(rest, 'crds/samples/campuses.yaml', yardKinds.Campus);
+  say('  applied crds/samples/campuses.yaml');
+
+  step(3, 'the operator (campus and IMService controllers)');
+  const mgr = new Manager({
+    kubeConfig: kc,
+    leaderElection: false,
+    probePort: false,
+    handleSignals: false,
+    log: nullLogger,
+  });
+  addCampusController(mgr);
+  addIMServiceController(mgr);
+  const operator = mgr.start();
+  say(
+    '  running in this process for the demo (as a service: npm run operator -- --kubeconfig <file>)',
+  );
+  try {
+    step(4, 'the IM services, spread so that any one campus can be lost');
+    await rest.create(kinds.Namespace, { metadata: { name: namespace } }).catch((err: unknown) => {
+      if (!isConflict(err)) throw err;
+    });
+    // Yard's own scheduler comes with the scheduler issue; until the demo runs
+    // it, kube-scheduler places the pods.
+    const services = await applyFile<IMService>(
+      rest,
+      'crds/samples/im-services.yaml',
+      yardKinds.IMService,
+      (s) => ({
+        ...s,
+        metadata: { ...s.metadata, namespace },
+        spec: { ...s.spec, schedulerName: 'default-scheduler' },
+      }),
+    );
+    say(
+      `  applied crds/samples/im-services.yaml into namespace ${namespace}: ${services.map((s) => s.metadata.name).join(', ')}`,
+    );
+    const t0 = Date.now();
+    await waitFor(
+      'every IM service Available and campus-safe',
+      async () => {
+        const list = (await rest.list<IMService>(yardKinds.IMService, { namespace })).items;
+        const ok =
+          list.length === services.length &&
+          list.every((s) =>
+            ['Available', 'CampusSafe'].every((t) =>
+              s.status?.conditions?.some((x) => x.type === t && x.status === 'True'),
+            ),
+          );
+        return ok
+          ? done(true)
+          : notYet(
+              list.map(
+                (s) =>
+                  `${s.metadata?.name}: ${s.status?.availableReplicas ?? 0}/${s.status?.replicas ?? '?'}`,
+              ),
+            );
+      },
+      { timeoutMs: 120_000 },
+    );
+    say(`  converged in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    say(await kubectl(c, ['get', 'yard', '-A']));
+    say(await kubectl(c, ['yard', 'status']));
+
+    step(5, 'shield campus-a (the manual global block), then restore it');
+    say(
+      await kubectl(c, [
+        'yard',
+        'shield',
+        'campus-a',
+        '--for',
+        '10m',
+        '--reason',
+        'demo: switch upgrade in hall 3',
+      ]),
+    );
+    await waitFor(
+      'campus-a shielded and its pods out of traffic',
+      async () => {
+        const campus = await rest.get<Campus>(yardKinds.Campus, undefined, 'campus-a');
+        const list = (await rest.list<IMService>(yardKinds.IMService, { namespace })).items;
+        const drained = list.every(
+          (s) => (s.status?.campuses?.find((x) => x.name === 'campus-a')?.ready ?? 1) === 0,
+        );
+        return campus.status?.shield?.active && drained
+          ? done(true)
+          : notYet({ shield: campus.status?.shield });
+      },
+      { timeoutMs: 60_000 },
+    );
+    say(
+      await kubectl(c, [
+        'get',
+        'nodes',
+        '-L',
+        zoneLabel,
+        '-o',
+        'custom-columns=NAME:.metadata.name,ZONE:.metadata.labels.topology\\.kubernetes\\.io/zone,TAINTS:.spec.taints[*].key',
+      ]),
+    );
+    say(await kubectl(c, ['yard', 'status']));
+    say(
+      '  → campus-a serves nothing; every service still has its capacity in campus-b and campus-c',
+    );
+    say('    (Available), but no longer survives losing another campus (CAMPUS-SAFE False).');
+
+    say(await kubectl(c, ['yard', 'unshield', 'campus-a']));
+    await waitFor(
+      'campus-a back in traffic',
+      async () => {
+        const list = (await rest.list<IMService>(yardKinds.IMService, { namespace })).items;
+        return list.every((s) =>
+          s.status?.conditions?.some((x) => x.type === 'CampusSafe' && x.status === 'True'),
+        )
+          ? done(true)
+          : notYet(list.map((s) => s.status?.campuses));
+      },
+      { timeoutMs: 60_000 },
+    );
+    say(await kubectl(c, ['yard', 'status']));
+  } finally {
+    await mgr.stop();
+    await operator.catch(() => undefined);
+  }
   say('');
   say(`kubeconfig: ${c.kubeconfig}`);
   if (c.own)
