@@ -22,7 +22,8 @@ export class StartError extends Error {
   }
 }
 
-function procStartTime(pid: number): string | undefined {
+/** The start time of a live process (from /proc), or undefined when it is gone or a zombie. */
+export function procStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // the command name may contain spaces and parentheses: fields start after the last ')'

@@ -4,24 +4,13 @@ import { spawn } from 'node:child_process';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { procStartTime } from '../control-plane/process.ts';
+
+export { procStartTime };
 
 export interface TrackedProcess {
   readonly pid: number;
   readonly startTime: string;
-}
-
-/** The start time of a live process, or undefined when it is gone (or a zombie). */
-export function procStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the command name may hold spaces and parentheses: fields follow the last ')'
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const state = fields[0];
-    if (state === 'Z' || state === 'X') return undefined;
-    return fields[19];
-  } catch {
-    return undefined;
-  }
 }
 
 /** The processes an agent runs, written where its reaper reads them. */
