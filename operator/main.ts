@@ -18,6 +18,7 @@ import { installCrds } from '../crds/index.ts';
 import { addCampusController } from './campus/reconcile.ts';
 import { parseDuration } from './cli/duration.ts';
 import { addIMServiceController } from './imservice/reconcile.ts';
+import { addOfflineJobController, addOfflineQueueController } from './offline/reconcile.ts';
 import { isLogLevel, jsonLogger, LeaderElectionLostError, Manager } from './runtime/index.ts';
 
 export interface OperatorConfig {
@@ -99,6 +100,8 @@ export function buildOperator(cfg: OperatorConfig, kc: KubeConfig): Manager {
   });
   addCampusController(mgr);
   addIMServiceController(mgr);
+  addOfflineQueueController(mgr);
+  addOfflineJobController(mgr);
   return mgr;
 }
 

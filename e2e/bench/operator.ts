@@ -401,10 +401,7 @@ async function track(
 }
 
 /** How many IMServices are Available, and with every replica; notes when all first are. */
-function observe(
-  p: Tracked,
-  imservices: Informer<IMService>,
-): { available: number; full: number } {
+function observe(p: Tracked, imservices: Informer<IMService>): { available: number; full: number } {
   const list = imservices.store.list();
   const available = list.filter(isAvailable).length;
   const full = list.filter(isFull).length;

@@ -1,7 +1,7 @@
 // Processes by pid and start time (/proc/<pid>/stat), so that a pid the
 // kernel gave to another process since is never mistaken for one of ours.
 import { spawn } from 'node:child_process';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { procStartTime } from '../control-plane/process.ts';
