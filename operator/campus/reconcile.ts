@@ -14,6 +14,7 @@ import {
   applyStatus,
   isDeleting,
   isNotFound,
+  jsonEqual,
   keyOf,
   kinds,
   mergePatch,
@@ -174,15 +175,15 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
       generation: current.metadata.generation ?? 0,
       now: t,
     });
-    await applyStatus(
-      mgr.rest,
-      yardKinds.Campus,
-      { metadata: { name }, status },
-      {
-        fieldManager,
-        signal: req.signal,
-      },
-    );
+    // most pod events change nothing a campus reports: write only a changed status
+    if (!jsonEqual(status, current.status)) {
+      await applyStatus(
+        mgr.rest,
+        yardKinds.Campus,
+        { metadata: { name }, status },
+        { fieldManager, signal: req.signal },
+      );
+    }
     // wake up when the shield is due to lift, whoever leads by then
     if (active) return { requeueAfter: Math.max(0, shield.until.getTime() - t.getTime()) + 50 };
   }

@@ -14,6 +14,7 @@ import {
   deletionTimestampChanged,
   generationChanged,
   isNotFound,
+  jsonEqual,
   keyOf,
   kinds,
   ownerKey,
@@ -120,14 +121,19 @@ export function addIMServiceController(
     labelSelector: labels.imservice,
   });
   const events = mgr.eventRecorder('yard.dev/imservice-controller');
-  let priorityClassesApplied = false;
 
-  async function ensurePriorityClasses(signal: AbortSignal): Promise<void> {
-    if (priorityClassesApplied) return;
-    for (const pc of priorityClasses()) {
-      await apply(mgr.rest, kinds.PriorityClass, pc, { fieldManager, signal });
-    }
-    priorityClassesApplied = true;
+  // one attempt at a time for every worker; forgotten on failure so the next reconcile retries
+  let priorityClassesApplied: Promise<void> | undefined;
+  function ensurePriorityClasses(signal: AbortSignal): Promise<void> {
+    priorityClassesApplied ??= (async () => {
+      for (const pc of priorityClasses()) {
+        await apply(mgr.rest, kinds.PriorityClass, pc, { fieldManager, signal });
+      }
+    })().catch((err: unknown) => {
+      priorityClassesApplied = undefined;
+      throw err;
+    });
+    return priorityClassesApplied;
   }
 
   /** Which campus may take the new template now, and how long a pause between campuses has left. */
@@ -181,25 +187,26 @@ export function addIMServiceController(
     signal: AbortSignal,
   ): Promise<void> {
     const updating = step.kind === 'update' ? step.campus : undefined;
-    for (const p of placements) {
-      const existing = byCampus.get(p.name);
-      const takesTarget =
-        !existing ||
-        existing.metadata?.annotations?.[templateHashAnnotation] === target ||
-        updating === p.name;
-      const desired =
-        takesTarget || !existing
-          ? desiredDeployment(v, p, perCampus, v.template, target)
-          : keep(existing, perCampus);
-      await apply(mgr.rest, kinds.Deployment, desired, { fieldManager, signal });
-      if (updating === p.name) {
-        events.event(svc, {
-          type: 'Normal',
-          reason: 'CampusRollout',
-          action: 'Update',
-          note: `rolling out template ${target} to ${p.name}`,
-        });
-      }
+    // the campuses' Deployments are independent: apply them at once
+    await Promise.all(
+      placements.map(async (p) => {
+        const existing = byCampus.get(p.name);
+        const desired =
+          existing &&
+          existing.metadata?.annotations?.[templateHashAnnotation] !== target &&
+          updating !== p.name
+            ? keep(existing, perCampus)
+            : desiredDeployment(v, p, perCampus, v.template, target);
+        await apply(mgr.rest, kinds.Deployment, desired, { fieldManager, signal });
+      }),
+    );
+    if (updating) {
+      events.event(svc, {
+        type: 'Normal',
+        reason: 'CampusRollout',
+        action: 'Update',
+        note: `rolling out template ${target} to ${updating}`,
+      });
     }
     await dropCampusesThatLeft(svc, placements, byCampus);
   }
@@ -272,15 +279,15 @@ export function addIMServiceController(
       generation: svc.metadata.generation ?? 0,
       now: t,
     });
-    await applyStatus(
-      mgr.rest,
-      yardKinds.IMService,
-      { metadata: { name: v.name, namespace: v.namespace }, status },
-      {
-        fieldManager,
-        signal: req.signal,
-      },
-    );
+    // an unchanged world gives an equal status (conditions keep their times): write nothing then
+    if (!jsonEqual(status, svc.status)) {
+      await applyStatus(
+        mgr.rest,
+        yardKinds.IMService,
+        { metadata: { name: v.name, namespace: v.namespace }, status },
+        { fieldManager, signal: req.signal },
+      );
+    }
     if (requeueAfter !== undefined) return { requeueAfter };
     if (step.kind === 'wait-image') return { requeueAfter: 2000 };
   }
@@ -288,7 +295,8 @@ export function addIMServiceController(
   return mgr.add<IMService>({
     name: 'imservice',
     reconcile,
-    maxConcurrentReconciles: opts.concurrency ?? 4,
+    // reconciles wait on the API server, not on CPU
+    maxConcurrentReconciles: opts.concurrency ?? 16,
     for: { type: yardKinds.IMService },
     owns: [{ type: kinds.Deployment, scope: { labelSelector: labels.imservice } }],
     watches: [

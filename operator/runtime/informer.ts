@@ -335,7 +335,13 @@ export class Informer<T extends KubeObject = KubeObject> {
       });
       // list items carry no kind; watch events do: make them alike
       for (const item of page.items) {
-        items.push({ apiVersion: apiVersionOf(this.type), kind: this.type.kind, ...item });
+        items.push(
+          stripManagedFields({
+            apiVersion: apiVersionOf(this.type),
+            kind: this.type.kind,
+            ...item,
+          }),
+        );
       }
       cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion;
@@ -423,7 +429,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     switch (ev.type) {
       case 'ADDED':
       case 'MODIFIED': {
-        const typed = obj as T;
+        const typed = stripManagedFields(obj as T);
         const old = this.#store.upsert(typed);
         if (old) this.#emit((h) => h.onUpdate?.(old, typed));
         else this.#emit((h) => h.onAdd?.(typed, false));
@@ -461,4 +467,15 @@ export class Informer<T extends KubeObject = KubeObject> {
       this.#log.error('event handler failed', { err });
     }
   }
+}
+
+/**
+ * managedFields is 40-50% of a cached object's JSON and nothing reads it from
+ * the cache (server-side apply never sends it back): drop it on the way in,
+ * as controller-runtime's TransformStripManagedFields does.
+ */
+function stripManagedFields<T>(obj: T): T {
+  const meta = (obj as { metadata?: { managedFields?: unknown } }).metadata;
+  if (meta && 'managedFields' in meta) delete meta.managedFields;
+  return obj;
 }
