@@ -2,20 +2,26 @@
 // the cluster KUBECONFIG names, with YARD_USE_EXISTING_CLUSTER=true).
 //   1. a three-campus Kubernetes on this machine
 //   2. Yard's API (CRDs) and the three Campus objects
-//   3. the operator (in this process, for the demo's length)
-//   4. the IM services, spread over the campuses
-//   5. a campus shielded with `kubectl yard`, and restored
-// Later issues add the scheduler, offline jobs, the IM traffic and a drill.
+//   3. the operator and Yard's scheduler (in this process, for the demo's length)
+//   4. the IM services, spread over the campuses by Yard's scheduler
+//   5. offline jobs in DRF queues filling what online leaves
+//   6. a campus shielded with `kubectl yard`, and restored
+// Later issues add the IM traffic, image distribution and a drill.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { installCrds } from '../crds/index.ts';
-import type { Campus, IMService } from '../crds/index.ts';
+import type { Campus, IMService, OfflineJob, OfflineQueue } from '../crds/index.ts';
 import { addCampusController } from '../operator/campus/reconcile.ts';
 import { addIMServiceController } from '../operator/imservice/reconcile.ts';
+import {
+  addOfflineJobController,
+  addOfflineQueueController,
+} from '../operator/offline/reconcile.ts';
+import { YardScheduler } from '../scheduler/adapter/index.ts';
 import { yardKinds } from '../operator/kinds.ts';
 import {
   apply,
@@ -35,7 +41,7 @@ const run = promisify(execFile);
 const say = (s: string): void => {
   process.stdout.write(`${s}\n`);
 };
-const steps = 5;
+const steps = 6;
 const step = (n: number, title: string): void => say(`\n[${n}/${steps}] ${title}`);
 const namespace = 'im';
 
@@ -73,7 +79,17 @@ async function kubectl(c: Cluster, args: string[]): Promise<string> {
     KUBECONFIG: c.kubeconfig,
     PATH: `${join(repoRoot, 'bin')}:${process.env['PATH'] ?? ''}`,
   };
-  const { stdout } = await run(c.kubectl, args, { env, timeout: 60_000 });
+  // a discovery cache of its own: one filled before the CRDs existed would not know `yard`
+  const { stdout } = await run(
+    c.kubectl,
+    args[0] === 'yard'
+      ? args
+      : ['--cache-dir', join(repoRoot, '.yard', 'demo-kube-cache'), ...args],
+    {
+      env,
+      timeout: 60_000,
+    },
+  );
   return stdout
     .trimEnd()
     .split('\n')
@@ -122,40 +138,38 @@ async function main(): Promise<void> {
   kc.loadFromFile(c.kubeconfig);
   const rest = new RestClient(kc, { userAgent: 'yard-demo' });
   await installCrds(kc);
+  await rm(join(repoRoot, '.yard', 'demo-kube-cache'), { recursive: true, force: true });
   say('  installed the yard.dev CRDs (crds/generated/)');
   await applyFile<Campus>(rest, 'crds/samples/campuses.yaml', yardKinds.Campus);
   say('  applied crds/samples/campuses.yaml');
 
-  step(3, 'the operator (campus and IMService controllers)');
-  const mgr = new Manager({
-    kubeConfig: kc,
+  step(3, "the operator and Yard's two-level scheduler");
+  const quiet = {
     leaderElection: false,
     probePort: false,
     handleSignals: false,
     log: nullLogger,
-  });
+  } as const;
+  const mgr = new Manager({ kubeConfig: kc, ...quiet });
   addCampusController(mgr);
   addIMServiceController(mgr);
+  addOfflineQueueController(mgr);
+  addOfflineJobController(mgr);
   const operator = mgr.start();
-  say(
-    '  running in this process for the demo (as a service: npm run operator -- --kubeconfig <file>)',
-  );
+  const yard = new YardScheduler({ kubeConfig: kc, ...quiet });
+  const scheduling = yard.start();
+  say('  both run in this process for the demo (as services: npm run operator, npm run scheduler)');
   try {
-    step(4, 'the IM services, spread so that any one campus can be lost');
+    step(4, 'the IM services, spread so that any one campus can be lost, placed by Yard');
     await rest.create(kinds.Namespace, { metadata: { name: namespace } }).catch((err: unknown) => {
       if (!isConflict(err)) throw err;
     });
-    // Yard's own scheduler comes with the scheduler issue; until the demo runs
-    // it, kube-scheduler places the pods.
+    // schedulerName defaults to yard: Yard's scheduler places these pods
     const services = await applyFile<IMService>(
       rest,
       'crds/samples/im-services.yaml',
       yardKinds.IMService,
-      (s) => ({
-        ...s,
-        metadata: { ...s.metadata, namespace },
-        spec: { ...s.spec, schedulerName: 'default-scheduler' },
-      }),
+      (s) => ({ ...s, metadata: { ...s.metadata, namespace } }),
     );
     say(
       `  applied crds/samples/im-services.yaml into namespace ${namespace}: ${services.map((s) => s.metadata.name).join(', ')}`,
@@ -167,10 +181,13 @@ async function main(): Promise<void> {
         const list = (await rest.list<IMService>(yardKinds.IMService, { namespace })).items;
         const ok =
           list.length === services.length &&
-          list.every((s) =>
-            ['Available', 'CampusSafe'].every((t) =>
-              s.status?.conditions?.some((x) => x.type === t && x.status === 'True'),
-            ),
+          list.every(
+            (s) =>
+              s.status?.observedGeneration === s.metadata?.generation &&
+              s.status?.rollout?.phase === 'Complete' &&
+              ['Available', 'CampusSafe'].every((t) =>
+                s.status?.conditions?.some((x) => x.type === t && x.status === 'True'),
+              ),
           );
         return ok
           ? done(true)
@@ -187,7 +204,40 @@ async function main(): Promise<void> {
     say(await kubectl(c, ['get', 'yard', '-A']));
     say(await kubectl(c, ['yard', 'status']));
 
-    step(5, 'shield campus-a (the manual global block), then restore it');
+    step(5, 'offline jobs fill what online leaves (DRF queues, gangs all-or-nothing)');
+    await applyFile<OfflineQueue>(rest, 'crds/samples/offline-queues.yaml', yardKinds.OfflineQueue);
+    const jobs = await applyFile<OfflineJob>(
+      rest,
+      'crds/samples/offline-job.yaml',
+      yardKinds.OfflineJob,
+      (j) => ({
+        ...j,
+        metadata: { ...j.metadata, namespace },
+      }),
+    );
+    say(
+      `  applied the queue tree batch → batch-etl, batch-training and job ${jobs.map((j) => j.metadata.name).join(', ')}`,
+    );
+    await waitFor(
+      'the offline job running on Yard-placed pods',
+      async () => {
+        const list = (await rest.list<OfflineJob>(yardKinds.OfflineJob, { namespace })).items;
+        const running = list.every((j) => (j.status?.active ?? 0) > 0);
+        return running ? done(true) : notYet(list.map((j) => j.status));
+      },
+      { timeoutMs: 60_000 },
+    );
+    say(await kubectl(c, ['get', 'offlinequeues,offlinejobs', '-A']));
+    say(
+      await kubectl(c, [
+        'get',
+        'campuses',
+        '-o',
+        'custom-columns=CAMPUS:.metadata.name,ONLINE-CPU:.status.onlineRequests.cpu,OFFLINE-CPU:.status.offlineRequests.cpu,HEADROOM:.status.headroom.cpu',
+      ]),
+    );
+
+    step(6, 'shield campus-a (the manual global block), then restore it');
     say(
       await kubectl(c, [
         'yard',
@@ -244,6 +294,8 @@ async function main(): Promise<void> {
     );
     say(await kubectl(c, ['yard', 'status']));
   } finally {
+    await yard.stop();
+    await scheduling.catch(() => undefined);
     await mgr.stop();
     await operator.catch(() => undefined);
   }
