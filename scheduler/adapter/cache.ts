@@ -116,6 +116,15 @@ export class SchedulerCache {
     return this.#ledger === undefined;
   }
 
+  /**
+   * Drops the ledger and decides every pending pod again: the next cycle
+   * builds the books afresh from what is cached (after a cycle that failed).
+   */
+  invalidate(): void {
+    this.#ledger = undefined;
+    this.queue.reactivate();
+  }
+
   // --- nodes, campuses, queues, jobs ----------------------------------------------
 
   setNode(node: V1Node): void {

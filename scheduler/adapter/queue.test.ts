@@ -73,4 +73,25 @@ describe('SchedulingQueue', () => {
     q.park('ns/t-0'); // gone: parking it does nothing
     expect(q.counts().unschedulable).toBe(0);
   });
+
+  it('puts every pending pod back in play after a cycle that failed half-way', () => {
+    const q = new SchedulingQueue();
+    for (const n of ['a', 'b', 'c']) q.upsert(online(n));
+    q.pop(2); // a and b taken, then the cycle failed
+    q.backoff('ns/c', 5_000);
+    q.reactivate();
+    expect(q.counts()).toEqual({ active: 2, unschedulable: 0, backoff: 1 });
+  });
+
+  it('takes online pods before any gang, whatever order they came in', () => {
+    const q = new SchedulingQueue();
+    q.upsert(member('job-a-0', 'job-a'));
+    q.upsert(member('job-a-1', 'job-a'));
+    q.upsert(online('web-0'));
+    q.upsert(online('web-1'));
+    expect(keys(q.pop(3))).toEqual({
+      online: ['ns/web-0', 'ns/web-1'],
+      gangs: { 'ns/job-a': ['ns/job-a-0', 'ns/job-a-1'] },
+    });
+  });
 });

@@ -348,9 +348,17 @@ export class YardScheduler {
         if (wait > 0) await this.#sleep(wait, signal);
         if (signal.aborted) break;
         if (this.#idleFor() > 0) continue;
-        const report = this.runOnce();
-        if (report.pods > 0 || report.decisions.revoke)
-          this.log.debug('cycle', { ...report.decisions, pods: report.pods });
+        try {
+          const report = this.runOnce();
+          if (report.pods > 0 || report.decisions.revoke)
+            this.log.debug('cycle', { ...report.decisions, pods: report.pods });
+        } catch (err) {
+          // a bug must not stop scheduling for good: say so, rebuild the books, go on
+          this.log.error('scheduling cycle failed; rebuilding the books', { err });
+          this.metrics.attempt('error', 0);
+          this.cache.invalidate();
+          await this.#sleep(1_000, signal);
+        }
         // let responses and watch events in before the next batch
         await new Promise<void>((r) => setImmediate(r));
       }
