@@ -2,16 +2,22 @@
 // the cluster KUBECONFIG names, with YARD_USE_EXISTING_CLUSTER=true).
 //   1. a three-campus Kubernetes on this machine
 //   2. Yard's API (CRDs) and the three Campus objects
-//   3. the operator and Yard's scheduler (in this process, for the demo's length)
-//   4. the IM services, spread over the campuses by Yard's scheduler
-//   5. offline jobs in DRF queues filling what online leaves
-//   6. a campus shielded with `kubectl yard`, and restored
-// Later issues add the IM traffic, image distribution and a drill.
+//   3. the operator, Yard's scheduler and the node agent (in this process, for the demo's length)
+//   4. the IM backend (crds/samples/im-backend.yaml) as real processes, spread over
+//      the campuses by Yard's scheduler, finding each other by watching pods
+//   5. the dial-test prober's live success rate
+//   6. offline jobs in DRF queues filling what online leaves
+//   7. an online surge that takes capacity back from them through evictions
+//   8. a campus shielded with `kubectl yard` under dial tests, and restored
+// Later issues add image distribution and the daily drill.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { installCrds } from '../crds/index.ts';
 import type { Campus, IMService, OfflineJob, OfflineQueue } from '../crds/index.ts';
@@ -31,17 +37,19 @@ import {
   nullLogger,
   RestClient,
 } from '../operator/runtime/index.ts';
+import type { ProberReport } from '../services/prober/prober.ts';
 import { findBinaries } from './control-plane/binaries.ts';
 import { AlreadyRunningError, defaultClusterDir, repoRoot, up } from './control-plane/cluster.ts';
 import { zoneLabel } from './control-plane/topology.ts';
 import { useExistingCluster } from './harness/env.ts';
 import { done, notYet, waitFor } from './harness/wait.ts';
+import { startNodeAgent } from './node-agent/agent.ts';
 
 const run = promisify(execFile);
 const say = (s: string): void => {
   process.stdout.write(`${s}\n`);
 };
-const steps = 6;
+const steps = 8;
 const step = (n: number, title: string): void => say(`\n[${n}/${steps}] ${title}`);
 const namespace = 'im';
 
@@ -127,6 +135,158 @@ async function campusSummary(kubeconfig: string): Promise<string[]> {
     .map(([z, v]) => `  ${z}: ${v.nodes} nodes, ${v.cpu} CPUs`);
 }
 
+/** The prober's report, from its pod (pod addresses are on loopback). */
+async function proberReport(rest: RestClient): Promise<ProberReport | undefined> {
+  const pods = (
+    await rest.list<V1Pod>(kinds.Pod, { namespace, labelSelector: 'app=im-prober' })
+  ).items.filter((p) => p.status?.podIP && !p.metadata?.deletionTimestamp);
+  const ip = pods[0]?.status?.podIP;
+  if (!ip) return undefined;
+  try {
+    const res = await fetch(`http://${ip}:9090/report`, { signal: AbortSignal.timeout(3000) });
+    return res.ok ? ((await res.json()) as ProberReport) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const percent = (x: number | null | undefined): string =>
+  x === null || x === undefined ? '  n/a' : `${(x * 100).toFixed(1)}%`;
+
+function windowLine(w: ProberReport['windows'][number], label: string): string {
+  const slowest = [...w.apis].sort((a, b) => (b.p99Ms ?? 0) - (a.p99Ms ?? 0))[0];
+  const n = String(w.ok + w.failed).padStart(3);
+  const p99 = String(Math.round(slowest?.p99Ms ?? 0)).padStart(4);
+  return `  ${label} ${new Date(w.end).toISOString().slice(11, 19)}  ${n} dial tests  success ${percent(w.successRate).padStart(6)}  slowest p99 ${p99} ms (${slowest?.api ?? '-'})`;
+}
+
+/** Prints the prober's windows as they close, for `ms`, and the failures it saw meanwhile. */
+async function watchDialTests(
+  rest: RestClient,
+  ms: number,
+  label: string,
+  failuresSince = Date.now(),
+): Promise<void> {
+  const since = Date.now();
+  const until = since + ms;
+  const printed = new Set<number>();
+  while (Date.now() < until) {
+    await sleep(1000);
+    const r = await proberReport(rest);
+    const at = Date.parse(r?.at ?? '');
+    for (const w of r?.windows ?? []) {
+      // windows that closed while we watched
+      if (printed.has(w.start) || w.end <= since || w.end > at || w.ok + w.failed === 0) continue;
+      printed.add(w.start);
+      say(windowLine(w, label));
+    }
+  }
+  const r = await proberReport(rest);
+  if (r) {
+    const d = r.delivery;
+    say(
+      `  since the prober started: ${r.totals.ok} ok, ${r.totals.failed} failed (${percent(r.totals.successRate)}); messages delivered ${d.delivered}/${d.expected}, lost ${d.lost}, duplicates ${d.duplicates}`,
+    );
+    for (const f of r.recentFailures.filter((x) => Date.parse(x.at) > failuresSince).slice(-3))
+      say(`    failed ${f.at.slice(11, 19)} ${f.api}: ${f.status} ${f.reason}`);
+  }
+}
+
+/** Offline pods bound to a node now, and their CPU. */
+async function offlineBound(rest: RestClient): Promise<{ pods: number; cpu: number }> {
+  const pods = (
+    await rest.list<V1Pod>(kinds.Pod, { namespace, labelSelector: 'yard.dev/offline-job' })
+  ).items.filter(
+    (p) =>
+      p.spec?.nodeName &&
+      !p.metadata?.deletionTimestamp &&
+      p.status?.phase !== 'Succeeded' &&
+      p.status?.phase !== 'Failed',
+  );
+  const cpu = pods.reduce(
+    (n, p) => n + Number(p.spec?.containers[0]?.resources?.requests?.['cpu'] ?? 0),
+    0,
+  );
+  return { pods: pods.length, cpu };
+}
+
+/** Waits (bounded) until the Campus objects report what the pods say, so the table is current. */
+async function campusesCaughtUp(rest: RestClient): Promise<void> {
+  const { cpu } = await offlineBound(rest);
+  await waitFor(
+    'campus status caught up',
+    async () => {
+      const reported = (await rest.list<Campus>(yardKinds.Campus)).items.reduce(
+        (n, x) => n + Number(x.status?.offlineRequests?.cpu ?? 0),
+        0,
+      );
+      return Math.abs(reported - cpu) < 1 ? done(true) : notYet({ reported, cpu });
+    },
+    { timeoutMs: 20_000 },
+  ).catch(() => undefined);
+}
+
+/** Pods of the namespace per campus: online (IM services) and offline (jobs). */
+async function capacityTable(c: Cluster, rest: RestClient): Promise<void> {
+  await campusesCaughtUp(rest);
+  say(
+    await kubectl(c, [
+      'get',
+      'campuses',
+      '-o',
+      'custom-columns=CAMPUS:.metadata.name,SHIELDED:.status.shield.active,ONLINE-CPU:.status.onlineRequests.cpu,OFFLINE-CPU:.status.offlineRequests.cpu,HEADROOM:.status.headroom.cpu,ALLOCATABLE:.status.allocatable.cpu',
+    ]),
+  );
+}
+
+/** Waits (bounded) for the jobs' status to count new preemptions. */
+async function preemptionsAbove(rest: RestClient, n: number): Promise<void> {
+  await waitFor(
+    'preemptions counted',
+    async () => ((await evictionsOf(rest)) > n ? done(true) : notYet(n)),
+    { timeoutMs: 15_000 },
+  ).catch(() => undefined);
+}
+
+const evictionsOf = async (rest: RestClient): Promise<number> =>
+  (await rest.list<OfflineJob>(yardKinds.OfflineJob, { namespace })).items.reduce(
+    (n, j) => n + (j.status?.preemptions ?? 0),
+    0,
+  );
+
+async function servicesReady(rest: RestClient, what: string, names?: readonly string[]) {
+  const t0 = Date.now();
+  await waitFor(
+    what,
+    async () => {
+      const list = (await rest.list<IMService>(yardKinds.IMService, { namespace })).items.filter(
+        (s) => !names || names.includes(s.metadata?.name ?? ''),
+      );
+      const ok =
+        list.length > 0 &&
+        (!names || list.length === names.length) &&
+        list.every(
+          (s) =>
+            s.status?.observedGeneration === s.metadata?.generation &&
+            s.status?.rollout?.phase === 'Complete' &&
+            ['Available', 'CampusSafe'].every((t) =>
+              s.status?.conditions?.some((x) => x.type === t && x.status === 'True'),
+            ),
+        );
+      return ok
+        ? done(true)
+        : notYet(
+            list.map(
+              (s) =>
+                `${s.metadata?.name}: ${s.status?.availableReplicas ?? 0}/${s.status?.replicas ?? '?'}`,
+            ),
+          );
+    },
+    { timeoutMs: 180_000 },
+  );
+  say(`  ${what}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+}
+
 async function main(): Promise<void> {
   step(1, 'the local control plane: three campuses of simulated nodes');
   const c = await cluster();
@@ -143,7 +303,7 @@ async function main(): Promise<void> {
   await applyFile<Campus>(rest, 'crds/samples/campuses.yaml', yardKinds.Campus);
   say('  applied crds/samples/campuses.yaml');
 
-  step(3, "the operator and Yard's two-level scheduler");
+  step(3, "the operator, Yard's two-level scheduler and the node agent");
   const quiet = {
     leaderElection: false,
     probePort: false,
@@ -158,55 +318,52 @@ async function main(): Promise<void> {
   const operator = mgr.start();
   const yard = new YardScheduler({ kubeConfig: kc, ...quiet });
   const scheduling = yard.start();
-  say('  both run in this process for the demo (as services: npm run operator, npm run scheduler)');
+  const agent = await startNodeAgent({ kubeConfig: kc });
+  say('  all three run in this process for the demo (as services: npm run operator,');
+  say('  npm run scheduler, npm run node-agent); the node agent runs the pods of our');
+  say('  images labelled yard.dev/runtime=process as real processes on their pod addresses');
   try {
-    step(4, 'the IM services, spread so that any one campus can be lost, placed by Yard');
+    step(4, 'the IM backend, spread so that any one campus can be lost, placed by Yard');
     await rest.create(kinds.Namespace, { metadata: { name: namespace } }).catch((err: unknown) => {
       if (!isConflict(err)) throw err;
     });
-    // schedulerName defaults to yard: Yard's scheduler places these pods
-    const services = await applyFile<IMService>(
-      rest,
-      'crds/samples/im-services.yaml',
-      yardKinds.IMService,
-      (s) => ({ ...s, metadata: { ...s.metadata, namespace } }),
+    await rest
+      .create(kinds.Secret, {
+        metadata: { name: 'im-ticket', namespace },
+        stringData: { secret: randomBytes(32).toString('base64') },
+      })
+      .catch((err: unknown) => {
+        if (!isConflict(err)) throw err;
+      });
+    say(
+      `  created secret im-ticket (the ticket key every tier verifies with) in namespace ${namespace}`,
+    );
+    say(await kubectl(c, ['apply', '-n', namespace, '-f', 'crds/samples/im-backend.yaml']));
+    await servicesReady(rest, 'every IM service Available and campus-safe, as real processes');
+    await waitFor(
+      'the dial-test prober ready',
+      async () =>
+        (await proberReport(rest))?.phase === 'running' ? done(true) : notYet('setting up'),
+      { timeoutMs: 90_000 },
     );
     say(
-      `  applied crds/samples/im-services.yaml into namespace ${namespace}: ${services.map((s) => s.metadata.name).join(', ')}`,
+      await kubectl(c, [
+        'get',
+        'pods',
+        '-n',
+        namespace,
+        '-o',
+        'custom-columns=POD:.metadata.name,NODE:.spec.nodeName,IP:.status.podIP,READY:.status.conditions[?(@.type=="Ready")].status',
+      ]),
     );
-    const t0 = Date.now();
-    await waitFor(
-      'every IM service Available and campus-safe',
-      async () => {
-        const list = (await rest.list<IMService>(yardKinds.IMService, { namespace })).items;
-        const ok =
-          list.length === services.length &&
-          list.every(
-            (s) =>
-              s.status?.observedGeneration === s.metadata?.generation &&
-              s.status?.rollout?.phase === 'Complete' &&
-              ['Available', 'CampusSafe'].every((t) =>
-                s.status?.conditions?.some((x) => x.type === t && x.status === 'True'),
-              ),
-          );
-        return ok
-          ? done(true)
-          : notYet(
-              list.map(
-                (s) =>
-                  `${s.metadata?.name}: ${s.status?.availableReplicas ?? 0}/${s.status?.replicas ?? '?'}`,
-              ),
-            );
-      },
-      { timeoutMs: 120_000 },
-    );
-    say(`  converged in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-    say(await kubectl(c, ['get', 'yard', '-A']));
-    say(await kubectl(c, ['yard', 'status']));
+    say(await kubectl(c, ['get', 'imservices', '-n', namespace]));
 
-    step(5, 'offline jobs fill what online leaves (DRF queues, gangs all-or-nothing)');
+    step(5, "dial tests: the prober's synthetic users log in, send, group-send, pay and sync");
+    await watchDialTests(rest, 10_000, 'window ending', 0);
+
+    step(6, 'offline jobs fill what online leaves (DRF queues, gangs all-or-nothing)');
     await applyFile<OfflineQueue>(rest, 'crds/samples/offline-queues.yaml', yardKinds.OfflineQueue);
-    const jobs = await applyFile<OfflineJob>(
+    await applyFile<OfflineJob>(
       rest,
       'crds/samples/offline-job.yaml',
       yardKinds.OfflineJob,
@@ -215,29 +372,55 @@ async function main(): Promise<void> {
         metadata: { ...j.metadata, namespace },
       }),
     );
-    say(
-      `  applied the queue tree batch → batch-etl, batch-training and job ${jobs.map((j) => j.metadata.name).join(', ')}`,
-    );
-    await waitFor(
-      'the offline job running on Yard-placed pods',
-      async () => {
-        const list = (await rest.list<OfflineJob>(yardKinds.OfflineJob, { namespace })).items;
-        const running = list.every((j) => (j.status?.active ?? 0) > 0);
-        return running ? done(true) : notYet(list.map((j) => j.status));
+    // the trough: a backfill queue with no maximum and a job larger than the free capacity
+    await apply(
+      rest,
+      yardKinds.OfflineQueue,
+      {
+        apiVersion: 'yard.dev/v1alpha1',
+        kind: 'OfflineQueue',
+        metadata: { name: 'backfill' },
+        spec: { weight: 1 },
       },
-      { timeoutMs: 60_000 },
+      { fieldManager: 'yard-demo' },
+    );
+    await apply(rest, yardKinds.OfflineJob, backfillJob(), { fieldManager: 'yard-demo' });
+    say('  applied the queue tree batch → batch-etl, batch-training, job nightly-etl, and a');
+    say(
+      '  backfill queue with job backfill: 180 pods of 1 CPU in gangs of 6, larger than what is free',
+    );
+    const filling = Date.now();
+    const filled = await waitFor(
+      'offline work filling the campuses',
+      async () => {
+        const bound = await offlineBound(rest);
+        // 192 CPUs, about 6 online and 8 for nightly-etl: 150 is most of the rest
+        return bound.pods >= 150 ? done(bound) : notYet(bound);
+      },
+      { timeoutMs: 120_000 },
+    );
+    say(
+      `  ${filled.pods} offline pods (${filled.cpu} CPUs) placed by Yard in ${((Date.now() - filling) / 1000).toFixed(1)}s`,
     );
     say(await kubectl(c, ['get', 'offlinequeues,offlinejobs', '-A']));
-    say(
-      await kubectl(c, [
-        'get',
-        'campuses',
-        '-o',
-        'custom-columns=CAMPUS:.metadata.name,ONLINE-CPU:.status.onlineRequests.cpu,OFFLINE-CPU:.status.offlineRequests.cpu,HEADROOM:.status.headroom.cpu',
-      ]),
-    );
+    await capacityTable(c, rest);
 
-    step(6, 'shield campus-a (the manual global block), then restore it');
+    step(7, 'an online surge takes its capacity back from offline work, through evictions');
+    const before = await evictionsOf(rest);
+    await apply(rest, yardKinds.IMService, surgeService(), { fieldManager: 'yard-demo' });
+    say(
+      '  applied IMService moments-surge: capacity 8, so 4 replicas of 8 CPUs in each campus (simulated pods)',
+    );
+    await servicesReady(rest, 'the surge Available', ['moments-surge']);
+    await preemptionsAbove(rest, before);
+    say(
+      `  offline pods evicted for it: ${(await evictionsOf(rest)) - before} (the job recreates them; they wait for room)`,
+    );
+    await capacityTable(c, rest);
+    say(await kubectl(c, ['get', 'offlinejobs', '-n', namespace]));
+
+    step(8, 'shield campus-a (the manual global block) under dial tests, then restore it');
+    const beforeShield = await evictionsOf(rest);
     say(
       await kubectl(c, [
         'yard',
@@ -263,37 +446,23 @@ async function main(): Promise<void> {
       },
       { timeoutMs: 60_000 },
     );
+    await watchDialTests(rest, 8_000, 'shielded, window ending');
+    await preemptionsAbove(rest, beforeShield);
     say(
-      await kubectl(c, [
-        'get',
-        'nodes',
-        '-L',
-        zoneLabel,
-        '-o',
-        'custom-columns=NAME:.metadata.name,ZONE:.metadata.labels.topology\\.kubernetes\\.io/zone,TAINTS:.spec.taints[*].key',
-      ]),
+      `  offline pods evicted in campus-b and campus-c to hold room for campus-a's online load: ${(await evictionsOf(rest)) - beforeShield}`,
     );
+    await capacityTable(c, rest);
     say(await kubectl(c, ['yard', 'status']));
-    say(
-      '  → campus-a serves nothing; every service still has its capacity in campus-b and campus-c',
-    );
-    say('    (Available), but no longer survives losing another campus (CAMPUS-SAFE False).');
+    say('  → campus-a serves nothing and the dial tests keep succeeding: every service still has');
+    say('    its capacity in campus-b and campus-c (Available), but no longer survives losing');
+    say('    another campus (CAMPUS-SAFE False).');
 
     say(await kubectl(c, ['yard', 'unshield', 'campus-a']));
-    await waitFor(
-      'campus-a back in traffic',
-      async () => {
-        const list = (await rest.list<IMService>(yardKinds.IMService, { namespace })).items;
-        return list.every((s) =>
-          s.status?.conditions?.some((x) => x.type === 'CampusSafe' && x.status === 'True'),
-        )
-          ? done(true)
-          : notYet(list.map((s) => s.status?.campuses));
-      },
-      { timeoutMs: 60_000 },
-    );
-    say(await kubectl(c, ['yard', 'status']));
+    await servicesReady(rest, 'campus-a back in traffic, every service campus-safe');
+    await watchDialTests(rest, 4_000, 'restored, window ending');
+    await capacityTable(c, rest);
   } finally {
+    await agent.stop();
     await yard.stop();
     await scheduling.catch(() => undefined);
     await mgr.stop();
@@ -302,7 +471,63 @@ async function main(): Promise<void> {
   say('');
   say(`kubeconfig: ${c.kubeconfig}`);
   if (c.own)
-    say(`The cluster keeps running (${defaultClusterDir()}); stop it with: npm run cluster:down`);
+    say(
+      `The cluster keeps running (${defaultClusterDir()}), without the demo's operator, scheduler and node agent;\nstop it with: npm run cluster:down`,
+    );
+}
+
+/** A backfill job larger than the free capacity: it fills the trough and waits for more. */
+function backfillJob(): OfflineJob {
+  return {
+    apiVersion: 'yard.dev/v1alpha1',
+    kind: 'OfflineJob',
+    metadata: { name: 'backfill', namespace },
+    spec: {
+      queue: 'backfill',
+      parallelism: 180,
+      completions: 720,
+      minAvailable: 6,
+      priority: 1,
+      runDuration: '20m',
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'work',
+              image: 'registry.local/yard/backfill:0.1.0',
+              resources: { requests: { cpu: '1', memory: '2Gi' } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** An online surge on simulated pods (no yard.dev/runtime label: kwok runs them). */
+function surgeService(): IMService {
+  return {
+    apiVersion: 'yard.dev/v1alpha1',
+    kind: 'IMService',
+    metadata: { name: 'moments-surge', namespace },
+    spec: {
+      tier: 'logic',
+      businessPriority: 'moments',
+      capacity: 8,
+      template: {
+        spec: {
+          containers: [
+            {
+              name: 'main',
+              image: 'registry.local/yard/im-moments:0.1.0',
+              resources: { requests: { cpu: '8', memory: '8Gi' } },
+            },
+          ],
+        },
+      },
+    },
+  };
 }
 
 main().catch((err: unknown) => {

@@ -34,7 +34,7 @@ import { expand, references, resolveEnv } from './env.ts';
 import type { EnvSources } from './env.ts';
 import { findImage, imageTable, launchProblem, portOf } from './images.ts';
 import type { ImageEntry } from './images.ts';
-import { allocateIp, hostRange, ipToInt } from './ip.ts';
+import { allocateIp, hostRange, ipToInt, isStaticAddress } from './ip.ts';
 import { PodRun } from './pod-run.ts';
 import type { PodReport } from './pod-run.ts';
 import { ProcessList } from './proc.ts';
@@ -116,6 +116,7 @@ function keptAddress(pod: PodObject, cidr: string): string | undefined {
   const range = hostRange(cidr);
   const ip = pod.status?.podIP;
   const n = ipToInt(ip ?? '');
+  if (ip && isStaticAddress(ip) && pod.metadata?.annotations?.[podIpAnnotation] === ip) return ip;
   return range && n !== undefined && n >= range.first && n <= range.last ? ip : undefined;
 }
 
@@ -256,14 +257,24 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     const listed = await rest.list<PodObject>(kinds.Pod, {
       fieldSelector: `spec.nodeName=${nodeName}`,
     });
+    const requested = pod.metadata?.annotations?.[podIpAnnotation];
+    // a static address belongs to no node: whoever holds it, on any node
+    const holders =
+      requested !== undefined && isStaticAddress(requested)
+        ? (
+            await rest.list<PodObject>(kinds.Pod, { fieldSelector: `status.podIP=${requested}` })
+          ).items.filter((p) => p.metadata?.uid !== pod.metadata?.uid)
+        : [];
     // from here to runs.set nothing awaits: two pods on one node never pick the same address
-    const inUse = new Set(listed.items.flatMap(podIPsOf));
-    for (const r of runs.values()) if (r.node === nodeName) inUse.add(r.podIP);
+    const inUse = new Set([...listed.items, ...holders].flatMap(podIPsOf));
+    for (const r of runs.values()) {
+      if (r.node === nodeName || isStaticAddress(r.podIP)) inUse.add(r.podIP);
+    }
     const got = allocateIp({
       cidr,
       inUse,
       released: released.get(nodeName) ?? [],
-      requested: pod.metadata?.annotations?.[podIpAnnotation],
+      requested,
     });
     if (!got.ok) return { reason: got.reason };
     released.set(

@@ -69,8 +69,23 @@ describe('allocateIp', () => {
       want: /held by another pod/,
     },
     { name: 'text that is no address is refused', requested: 'etcd-a', want: /not a host address/ },
+    {
+      name: 'an address of the static range is given on any node',
+      requested: '127.15.0.3',
+      want: { ok: true, ip: '127.15.0.3' },
+    },
+    {
+      name: 'a static address a pod on another node holds is refused',
+      requested: '127.15.0.7',
+      want: /held by another pod/,
+    },
+    {
+      name: "the static range's network address is refused",
+      requested: '127.15.0.0',
+      want: /nor of the static range/,
+    },
   ])('a requested address: $name', ({ requested, want }) => {
-    const got = allocateIp({ cidr, inUse: ips(7), requested });
+    const got = allocateIp({ cidr, inUse: new Set([...ips(7), '127.15.0.7']), requested });
     if (want instanceof RegExp) {
       expect(got.ok).toBe(false);
       expect(got.ok ? '' : got.reason).toMatch(want);

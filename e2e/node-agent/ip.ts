@@ -20,6 +20,22 @@ export interface AllocationRequest {
   readonly requested?: string | undefined;
 }
 
+/**
+ * Fixed addresses that belong to no node: a pod may ask for one of these
+ * (annotation yard.dev/pod-ip) on any node, so that a manifest can name a
+ * member's address before it knows the node (the etcd members of the IM
+ * backend's samples). No node's podCIDR lies here: they start at 127.16.0.0.
+ * The caller must pass, in `inUse`, the addresses in this range that pods on
+ * any node hold.
+ */
+export const staticPodRange = '127.15.0.0/16';
+
+export function isStaticAddress(ip: string): boolean {
+  const n = ipToInt(ip);
+  const r = hostRange(staticPodRange);
+  return n !== undefined && r !== undefined && n >= r.first && n <= r.last;
+}
+
 interface Range {
   /** The first and last usable host addresses, as integers. */
   readonly first: number;
@@ -76,10 +92,10 @@ export function allocateIp(req: AllocationRequest): Allocation {
 
 function fixed(ip: string, range: Range, req: AllocationRequest): Allocation {
   const n = ipToInt(ip);
-  if (n === undefined || n < range.first || n > range.last) {
+  if (!isStaticAddress(ip) && (n === undefined || n < range.first || n > range.last)) {
     return {
       ok: false,
-      reason: `the requested address ${JSON.stringify(ip)} is not a host address of the node's podCIDR ${req.cidr}`,
+      reason: `the requested address ${JSON.stringify(ip)} is not a host address of the node's podCIDR ${req.cidr} nor of the static range ${staticPodRange}`,
     };
   }
   if (req.inUse.has(ip)) {

@@ -50,8 +50,17 @@ async function answer<T>(res: Response): Promise<ApiResult<T>> {
   };
 }
 
-export function createClient(baseUrl: string, opts: ClientOptions = {}) {
-  const base = baseUrl.replace(/\/+$/, '');
+/**
+ * A client of one access URL, or of a changing set: a function that names the
+ * instance for each request (the prober spreads over the access instances that
+ * discovery says serve) and undefined when there is none.
+ */
+export function createClient(
+  baseUrl: string | (() => string | undefined),
+  opts: ClientOptions = {},
+) {
+  const fixed = typeof baseUrl === 'string' ? baseUrl.replace(/\/+$/, '') : undefined;
+  const pick = typeof baseUrl === 'string' ? () => fixed : baseUrl;
   const timeoutMs = opts.timeoutMs ?? 10_000;
 
   async function request<T>(
@@ -61,6 +70,10 @@ export function createClient(baseUrl: string, opts: ClientOptions = {}) {
     ticket?: string,
     wait = timeoutMs,
   ): Promise<ApiResult<T>> {
+    const base = pick()?.replace(/\/+$/, '');
+    if (base === undefined) {
+      return { ok: false, status: 0, reason: 'no access instance serves', shed: undefined };
+    }
     const h: Record<string, string> = {};
     if (body !== undefined) h['content-type'] = 'application/json';
     if (ticket !== undefined) h['authorization'] = `Bearer ${ticket}`;

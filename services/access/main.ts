@@ -1,12 +1,12 @@
 // node services/access/main.ts --listen 127.16.3.7:8080 --logic http://…,http://…
-import { intOption, required, ticketSecret, urlList } from '../shared/config.ts';
-import { gateFrom, runMain } from '../shared/main.ts';
-import { staticEndpoints } from '../shared/upstream.ts';
+//   (or --logic 'pods:yard.dev/imservice=im-logic': the logic pods that serve, watched)
+import { intOption, ticketSecret } from '../shared/config.ts';
+import { endpointsFrom, gateFrom, runMain } from '../shared/main.ts';
 import { createAccess, defaultAccessGate } from './app.ts';
 
-await runMain('access', ['logic', 'push-wait-ms'], (o, log) =>
+await runMain('access', ['logic', 'push-wait-ms'], async (o, log) =>
   createAccess({
-    logic: staticEndpoints(urlList(required(o, 'logic'), 'logic')),
+    logic: await endpointsFrom(o, 'logic', log),
     ticketSecret: ticketSecret(o),
     pushWaitMs: intOption(o, 'push-wait-ms', 25_000, 1),
     gate: gateFrom(o, defaultAccessGate),

@@ -1,16 +1,9 @@
 // node services/logic/main.ts --listen 127.16.3.6:8080 --storage http://…
-//   (or --storage-accounts, --storage-contacts, --storage-messages per kind)
-import { intOption, ticketSecret, urlList } from '../shared/config.ts';
-import type { Options } from '../shared/config.ts';
-import { gateFrom, runMain } from '../shared/main.ts';
-import { staticEndpoints } from '../shared/upstream.ts';
+//   (or --storage-accounts, --storage-contacts, --storage-messages per kind;
+//   each also takes 'pods:<label selector>': the storage pods that serve, watched)
+import { intOption, ticketSecret } from '../shared/config.ts';
+import { endpointsFrom, gateFrom, runMain } from '../shared/main.ts';
 import { createLogic } from './app.ts';
-
-function storageOf(o: Options, kind: string) {
-  const v = o.get(`storage-${kind}`) ?? o.get('storage');
-  if (v === undefined) throw new Error(`missing --storage-${kind} or --storage (YARD_STORAGE)`);
-  return staticEndpoints(urlList(v, `storage-${kind}`));
-}
 
 await runMain(
   'logic',
@@ -23,12 +16,12 @@ await runMain(
     'diffusion',
     'diffusion-rate',
   ],
-  (o, log) =>
+  async (o, log) =>
     createLogic({
       storage: {
-        accounts: storageOf(o, 'accounts'),
-        contacts: storageOf(o, 'contacts'),
-        messages: storageOf(o, 'messages'),
+        accounts: await endpointsFrom(o, 'storage-accounts', log, 'storage'),
+        contacts: await endpointsFrom(o, 'storage-contacts', log, 'storage'),
+        messages: await endpointsFrom(o, 'storage-messages', log, 'storage'),
       },
       ticketSecret: ticketSecret(o),
       ...(o.get('instance') ? { instance: o.get('instance') ?? '' } : {}),

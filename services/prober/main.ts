@@ -1,6 +1,8 @@
 // node services/prober/main.ts --listen 127.0.0.1:9090 --target http://<access> --rate 20 --users 8
+//   (--target 'pods:yard.dev/imservice=im-access' spreads over the access pods that serve)
 //   --window-ms 5000 --duration-ms 0 (0: until stopped)
 import { intOption, parseListen, processSource, readOptions, required } from '../shared/config.ts';
+import { resolveEndpoints } from '../shared/discovery.ts';
 import { createLogger } from '../shared/log.ts';
 import { createProberService } from './app.ts';
 
@@ -18,8 +20,11 @@ try {
   ]);
   const { host, port } = parseListen(o.get('listen') ?? '127.0.0.1:9090');
   const durationMs = intOption(o, 'duration-ms', 0);
+  const target = required(o, 'target');
   const svc = createProberService({
-    target: required(o, 'target'),
+    target,
+    // URLs, or pods:<selector>: the access instances that serve, watched
+    endpoints: (await resolveEndpoints(target, { flag: 'target', log })).source,
     rate: intOption(o, 'rate', 10, 1),
     users: intOption(o, 'users', 8, 2),
     window: intOption(o, 'window-ms', 5000, 100),

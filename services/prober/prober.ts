@@ -13,6 +13,7 @@ import type { ApiResult, Session } from '../access/client.ts';
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
 import { latencyBuckets } from '../shared/metrics.ts';
+import type { EndpointSource } from '../shared/upstream.ts';
 import { createLedger, expectMessage, expire, pending, prune, receive } from './delivery.ts';
 import { percentile, addSample, createStats, summarize } from './stats.ts';
 import type { ApiStats, WindowStats } from './stats.ts';
@@ -21,8 +22,10 @@ export const proberOps = ['send', 'sync', 'group-send', 'pay', 'login'] as const
 export type ProberOp = (typeof proberOps)[number];
 
 export interface ProberOptions {
-  /** The access tier's URL. */
+  /** The access tier's URL, or how it was found (`pods:…`): the name the report gives. */
   readonly target: string;
+  /** The access instances to spread over, round-robin (default: `target` as the one URL). */
+  readonly endpoints?: EndpointSource;
   /** Operations per second. */
   readonly rate: number;
   /** Synthetic users (at least 2). */
@@ -163,7 +166,17 @@ export function startProber(opts: ProberOptions): Prober {
   const deliveryTimeoutMs = opts.deliveryTimeoutMs ?? 10_000;
   const runId = opts.runId ?? randomBytes(4).toString('hex');
   const log = opts.log ?? silentLogger;
-  const client = createClient(opts.target, { timeoutMs: opts.requestTimeoutMs ?? 5000 });
+  let turn = 0;
+  const endpoints = opts.endpoints;
+  const client = createClient(
+    endpoints
+      ? () => {
+          const list = endpoints.endpoints();
+          return list.length === 0 ? undefined : list[turn++ % list.length];
+        }
+      : opts.target,
+    { timeoutMs: opts.requestTimeoutMs ?? 5000 },
+  );
   const metrics = proberMetrics(opts.registry ?? new Registry());
   const startedAt = Date.now();
   const stats = createStats(startedAt, windowMs);
