@@ -10,6 +10,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { BusinessPriority, IMServiceTier as Tier } from '../../crds/index.ts';
 import { servingGate } from '../campus/desired.ts';
+import { canonicalJson } from '../runtime/object.ts';
 
 /** Priority class values: payment > message > groupchat > moments > any offline work. */
 export const priorityValues: Record<BusinessPriority | 'offline', number> = {
@@ -52,22 +53,7 @@ export interface CampusPlacement {
 
 /** A stable short hash of a pod template: key order does not matter. */
 export function templateHash(t: V1PodTemplateSpec): string {
-  const canonical = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(canonical);
-    if (v && typeof v === 'object' && !(v instanceof Date)) {
-      return Object.fromEntries(
-        Object.entries(v as Record<string, unknown>)
-          .filter(([, x]) => x !== undefined)
-          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-          .map(([k, x]) => [k, canonical(x)]),
-      );
-    }
-    return v;
-  };
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(t)))
-    .digest('hex')
-    .slice(0, 10);
+  return createHash('sha256').update(canonicalJson(t)).digest('hex').slice(0, 10);
 }
 
 /** `<service>-<campus>`, kept a valid name (≤ 63) with a hash when too long. */

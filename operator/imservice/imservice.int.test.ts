@@ -144,6 +144,30 @@ describe('IMService controller', () => {
       'campus-b': 2,
       'campus-c': 2,
     });
+
+    // unchanged objects are not applied again, but a hand edit of ours is undone
+    const b = (await deployments(kube, ns)).find(
+      (d) => d.metadata?.labels?.['yard.dev/campus'] === 'campus-b',
+    );
+    await kube.apps.patchNamespacedDeployment(
+      { name: b?.metadata?.name ?? '', namespace: ns, body: { spec: { replicas: 5 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await kube.core.patchNamespacedService(
+      { name: 'msg', namespace: ns, body: { spec: { selector: { app: 'elsewhere' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitFor(
+      'the operator restores the Deployment and the Service',
+      async () => {
+        const replicas = replicasByCampus(await deployments(kube, ns))['campus-b'];
+        const svc = await kube.core.readNamespacedService({ name: 'msg', namespace: ns });
+        return replicas === 2 && svc.spec?.selector?.['yard.dev/imservice'] === 'msg'
+          ? done(true)
+          : notYet({ replicas, selector: svc.spec?.selector });
+      },
+      { timeoutMs: 30_000 },
+    );
   });
 
   it('rolls a template change out campus by campus, in order, each Available before the next', async ({

@@ -2,7 +2,7 @@
 // ⌈capacity/(N−1)⌉), a Service, and a campus-by-campus rollout of template
 // changes. Level-based: every reconcile derives the whole desired state from
 // the IMService, the Campus objects and the Deployments it owns.
-import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { V1Deployment, V1PodTemplateSpec, V1Service } from '@kubernetes/client-node';
 import type { Campus, IMService } from '../../crds/index.ts';
 import { campusSelector } from '../campus/views.ts';
 import { shieldState } from '../campus/desired.ts';
@@ -10,6 +10,7 @@ import { yardKinds } from '../kinds.ts';
 import {
   anyOf,
   apply,
+  applyIfChanged,
   applyStatus,
   deletionTimestampChanged,
   generationChanged,
@@ -17,6 +18,7 @@ import {
   jsonEqual,
   keyOf,
   kinds,
+  objectKey,
   ownerKey,
 } from '../runtime/index.ts';
 import type { Controller, Manager, ReconcileRequest, ReconcileResult } from '../runtime/index.ts';
@@ -120,6 +122,10 @@ export function addIMServiceController(
   const deployments = mgr.informers.informerFor<V1Deployment>(kinds.Deployment, {
     labelSelector: labels.imservice,
   });
+  // only to skip applying a Service that is already as wanted
+  const servicesCache = mgr.informers.informerFor<V1Service>(kinds.Service, {
+    labelSelector: labels.imservice,
+  });
   const events = mgr.eventRecorder('yard.dev/imservice-controller');
 
   // one attempt at a time for every worker; forgotten on failure so the next reconcile retries
@@ -197,7 +203,11 @@ export function addIMServiceController(
           updating !== p.name
             ? keep(existing, perCampus)
             : desiredDeployment(v, p, perCampus, v.template, target);
-        await apply(mgr.rest, kinds.Deployment, desired, { fieldManager, signal });
+        // reconciles follow every status change of the Deployments: most change nothing
+        await applyIfChanged(mgr.rest, kinds.Deployment, desired, existing, {
+          fieldManager,
+          signal,
+        });
       }),
     );
     if (updating) {
@@ -266,7 +276,13 @@ export function addIMServiceController(
 
     const { step, requeueAfter } = await planRollout(svc, order, byCampus, shielded, target, t);
     await applyDeployments(svc, v, placements, byCampus, perCampus, target, step, req.signal);
-    await apply(mgr.rest, kinds.Service, desiredService(v), { fieldManager, signal: req.signal });
+    await applyIfChanged(
+      mgr.rest,
+      kinds.Service,
+      desiredService(v),
+      servicesCache.store.get(objectKey(v.namespace, v.name)),
+      { fieldManager, signal: req.signal },
+    );
 
     const status = imserviceStatus({
       capacity: v.capacity,
@@ -298,7 +314,11 @@ export function addIMServiceController(
     // reconciles wait on the API server, not on CPU
     maxConcurrentReconciles: opts.concurrency ?? 16,
     for: { type: yardKinds.IMService },
-    owns: [{ type: kinds.Deployment, scope: { labelSelector: labels.imservice } }],
+    owns: [
+      { type: kinds.Deployment, scope: { labelSelector: labels.imservice } },
+      // a hand edit of the Service is undone (Services have no status to storm on)
+      { type: kinds.Service, scope: { labelSelector: labels.imservice } },
+    ],
     watches: [
       // the per-campus split follows the Campus objects: a campus added,
       // removed or shielded changes every service's desired state

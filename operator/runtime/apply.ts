@@ -9,6 +9,8 @@
 // to status write conflicts: no resourceVersion precondition, so no 409 when
 // the object moved since we read it, and only our own fields are touched.
 import { PatchStrategy } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import { canonicalJson, contains } from './object.ts';
 import type { KubeObject } from './object.ts';
 import { apiVersionOf } from './resource.ts';
 import type { ResourceType } from './resource.ts';
@@ -135,4 +137,59 @@ export function mergePatch<T extends KubeObject>(
     ...(opts.subresource ? { subresource: opts.subresource } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
+}
+
+/** The annotation holding the hash of what a controller last applied. */
+export const appliedHashAnnotation = 'yard.dev/applied-hash';
+
+/** A short hash of an object as a controller would apply it (the annotation itself left out). */
+export function appliedHash(desired: KubeObject): string {
+  const { [appliedHashAnnotation]: _h, ...annotations } = desired.metadata?.annotations ?? {};
+  const body = { ...desired, metadata: { ...desired.metadata, annotations } };
+  return createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Whether applying `desired` would change nothing: `existing` (from a cache)
+ * carries the hash of this same desired object — so no field we applied
+ * before has since been dropped from it — and still holds every field of it,
+ * so nobody changed one of ours since.
+ */
+export function upToDate(desired: KubeObject, existing: KubeObject | undefined): boolean {
+  if (!existing) return false;
+  if (existing.metadata?.annotations?.[appliedHashAnnotation] !== appliedHash(desired))
+    return false;
+  const { [appliedHashAnnotation]: _h, ...annotations } = desired.metadata?.annotations ?? {};
+  // list items from a cache may lack apiVersion and kind; the hash covers them
+  const { apiVersion: _v, kind: _k, ...rest } = desired;
+  return contains(existing, { ...rest, metadata: { ...desired.metadata, annotations } });
+}
+
+/**
+ * Server-side apply, skipped when the cached `existing` shows it would change
+ * nothing (`upToDate`): a level-based controller that reconciles on every
+ * status change of what it owns would otherwise send the same objects again
+ * and again. The applied object carries its hash in `yard.dev/applied-hash`.
+ * Returns whether it wrote.
+ */
+export async function applyIfChanged<T extends KubeObject>(
+  rest: RestClient,
+  type: ResourceType,
+  desired: T,
+  existing: KubeObject | undefined,
+  opts: ApplyOptions,
+): Promise<boolean> {
+  if (upToDate(desired, existing)) return false;
+  const hashed = {
+    ...desired,
+    metadata: {
+      ...desired.metadata,
+      annotations: {
+        ...desired.metadata?.annotations,
+        [appliedHashAnnotation]: appliedHash(desired),
+      },
+    },
+  };
+  await apply(rest, type, hashed, opts);
+  return true;
 }

@@ -15,7 +15,16 @@
 //
 // May import only @kubernetes/client-node, prom-client and node built-ins —
 // never crds/, scheduler/, services/ or e2e/ (they import us).
-export { apply, applyStatus, mergePatch, patchStatus } from './apply.ts';
+export {
+  apply,
+  appliedHash,
+  appliedHashAnnotation,
+  applyIfChanged,
+  applyStatus,
+  mergePatch,
+  patchStatus,
+  upToDate,
+} from './apply.ts';
 export type { ApplyOptions, PatchOptions } from './apply.ts';
 export { backoffDelay, KeyedBackoff, reconcileBackoff, watchBackoff } from './backoff.ts';
 export type { BackoffPolicy } from './backoff.ts';
@@ -77,7 +86,15 @@ export { LeaderElectionLostError, Manager } from './manager.ts';
 export type { ControllerSpec, ForSpec, ManagerOptions, OwnsSpec, WatchesSpec } from './manager.ts';
 export { reconcileResults, RuntimeMetrics } from './metrics.ts';
 export type { ControllerMetrics, InformerMetrics, LeaderMetrics } from './metrics.ts';
-export { deepFreeze, jsonEqual, keyOf, objectKey, splitKey } from './object.ts';
+export {
+  canonicalJson,
+  contains,
+  deepFreeze,
+  jsonEqual,
+  keyOf,
+  objectKey,
+  splitKey,
+} from './object.ts';
 export type { KubeObject, ObjectMeta, OwnerReference } from './object.ts';
 export {
   AlreadyOwnedError,

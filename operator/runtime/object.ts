@@ -76,3 +76,45 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     ka.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
   );
 }
+
+/** JSON with object keys sorted and undefined members dropped: equal objects give equal text. */
+export function canonicalJson(v: unknown): string {
+  const canonical = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(canonical);
+    if (x && typeof x === 'object' && !(x instanceof Date)) {
+      return Object.fromEntries(
+        Object.entries(x as Record<string, unknown>)
+          .filter(([, y]) => y !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([k, y]) => [k, canonical(y)]),
+      );
+    }
+    return x;
+  };
+  return JSON.stringify(canonical(v));
+}
+
+/**
+ * Whether `actual` holds everything `wanted` says: every member of an object
+ * (more in `actual` is fine: server defaults, other managers' fields), arrays
+ * of the same length holding their counterparts in order, equal scalars.
+ */
+export function contains(actual: unknown, wanted: unknown): boolean {
+  if (wanted === undefined || actual === wanted) return true;
+  if (wanted instanceof Date || actual instanceof Date) {
+    return new Date(actual as string).getTime() === new Date(wanted as string).getTime();
+  }
+  if (typeof wanted !== 'object' || wanted === null) return false;
+  if (typeof actual !== 'object' || actual === null) return false;
+  if (Array.isArray(wanted)) {
+    return (
+      Array.isArray(actual) &&
+      actual.length === wanted.length &&
+      wanted.every((w, i) => contains(actual[i], w))
+    );
+  }
+  if (Array.isArray(actual)) return false;
+  return Object.entries(wanted as Record<string, unknown>).every(([k, w]) =>
+    contains((actual as Record<string, unknown>)[k], w),
+  );
+}
