@@ -197,7 +197,8 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
     watches: [
       // any node or pod change can move any campus's load or CampusSafe
       { type: kinds.Node, map: allCampuses },
-      { type: kinds.Pod, map: allCampuses },
+      // pods change in bursts (a rollout, an offline wave): one status pass per 200 ms
+      { type: kinds.Pod, map: allCampuses, delayMs: 200 },
     ] as never,
   });
 }

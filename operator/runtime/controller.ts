@@ -127,13 +127,19 @@ export class Controller {
     return this.#watch(informer, (o) => [keyOf(o)], predicates, true);
   }
 
-  /** Reconcile the keys `map` gives for each (filtered) event of another kind. */
+  /**
+   * Reconcile the keys `map` gives for each (filtered) event of another kind.
+   * With `delayMs`, a key waits that long before it is queued, and every
+   * event meanwhile rides along: a burst (hundreds of pods changing) becomes
+   * one reconcile per key and window instead of one per event.
+   */
   watchMapped<T extends KubeObject>(
     informer: Informer<T>,
     map: KeyMapper<T>,
     predicates: readonly Predicate<T>[],
+    delayMs = 0,
   ): this {
-    return this.#watch(informer, map, predicates, false);
+    return this.#watch(informer, map, predicates, false, delayMs);
   }
 
   #watch<T extends KubeObject>(
@@ -141,9 +147,15 @@ export class Controller {
     map: KeyMapper<T>,
     predicates: readonly Predicate<T>[],
     primary: boolean,
+    delayMs = 0,
   ): this {
     const enqueue = (objs: readonly T[]): void => {
-      for (const obj of objs) for (const key of map(obj)) this.#queue.add(key);
+      for (const obj of objs) {
+        for (const key of map(obj)) {
+          if (delayMs > 0) this.#queue.addAfter(key, delayMs);
+          else this.#queue.add(key);
+        }
+      }
     };
     const handler: EventHandler<T> = {
       onAdd: (obj) => {

@@ -54,6 +54,8 @@ export interface WatchesSpec<T extends KubeObject = KubeObject> {
   readonly map: KeyMapper<T>;
   readonly predicates?: readonly Predicate<T>[];
   readonly scope?: InformerScope;
+  /** Coalesce: a mapped key waits this long, and every event meanwhile joins one reconcile. */
+  readonly delayMs?: number;
 }
 
 /** A controller as the manager builds it (controller-runtime's builder). */
@@ -188,6 +190,7 @@ export class Manager {
         this.informers.informerFor(watch.type, watch.scope),
         watch.map,
         watch.predicates ?? [defaultOwnedPredicate],
+        watch.delayMs,
       );
     }
     this.#controllers.push(c);
