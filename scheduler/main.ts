@@ -14,85 +14,55 @@
 // YARD_TOLERATE_TAINTS. Logs are JSON lines on stderr. SIGTERM/SIGINT stop
 // gracefully (the lease is released); a lost lease exits 1, so the process
 // restarts clean rather than risk binding beside a new leader.
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
-import { parseDuration } from '../operator/cli/duration.ts';
-import { isLogLevel, jsonLogger, LeaderElectionLostError } from '../operator/runtime/index.ts';
-import type { LogLevel } from '../operator/runtime/index.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  jsonLogger,
+  leaderElectionOf,
+  loadKubeConfig,
+  processOptions,
+  readProcessConfig,
+  runProcess,
+  runToExit,
+  wholeFlag,
+} from '../operator/runtime/index.ts';
+import type { ProcessConfig } from '../operator/runtime/index.ts';
 import { YardScheduler } from './adapter/index.ts';
 
-export interface SchedulerConfig {
-  readonly kubeconfig: string | undefined;
+export interface SchedulerConfig extends ProcessConfig {
   readonly schedulerName: string;
-  readonly leaderElect: boolean;
-  readonly leaseNamespace: string;
-  readonly leaseName: string;
-  readonly leaseDurationMs: number;
-  readonly identity: string;
-  readonly metricsPort: number;
-  readonly logLevel: LogLevel;
   readonly concurrency: number;
   readonly batchSize: number;
   readonly toleratedTaints: readonly string[];
 }
 
-const bool = (v: string | undefined, dflt: boolean): boolean =>
-  v === undefined ? dflt : !['false', '0', 'no', 'off'].includes(v.toLowerCase());
-
-function whole(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  return n;
-}
-
 const options = {
-  kubeconfig: { type: 'string' },
+  ...processOptions,
   'scheduler-name': { type: 'string' },
-  'leader-elect': { type: 'string' },
-  'lease-namespace': { type: 'string' },
-  'lease-name': { type: 'string' },
-  'lease-duration': { type: 'string' },
-  identity: { type: 'string' },
-  'metrics-port': { type: 'string' },
-  'log-level': { type: 'string' },
   concurrency: { type: 'string' },
   'batch-size': { type: 'string' },
   'tolerate-taints': { type: 'string' },
 } as const;
-type Flag = keyof typeof options;
 
 /** Flags over environment over defaults; throws with a message that says what to fix. */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): SchedulerConfig {
   const { values } = parseArgs({ args: [...argv], options });
-  /** The flag, else the first environment variable set, else the default. */
-  const get = (flag: Flag, vars: readonly string[], dflt: string): string =>
-    values[flag] ?? vars.map((v) => env[v]).find((v) => v !== undefined) ?? dflt;
-  const level = get('log-level', ['YARD_LOG_LEVEL'], 'info');
-  if (!isLogLevel(level))
-    throw new Error(`--log-level must be debug, info, warn or error, got "${level}"`);
-  const kubeconfig =
-    values.kubeconfig ?? env['YARD_KUBECONFIG'] ?? env['KUBECONFIG']?.split(':')[0];
   return {
-    kubeconfig,
-    schedulerName: get('scheduler-name', ['YARD_SCHEDULER_NAME'], 'yard'),
-    leaderElect: bool(get('leader-elect', ['YARD_LEADER_ELECT'], 'true'), true),
-    leaseNamespace: get('lease-namespace', ['YARD_LEASE_NAMESPACE', 'POD_NAMESPACE'], 'default'),
-    leaseName: get('lease-name', ['YARD_LEASE_NAME'], 'yard-scheduler'),
-    leaseDurationMs: parseDuration(get('lease-duration', ['YARD_LEASE_DURATION'], '15s')),
-    identity: get('identity', ['POD_NAME'], `${hostname()}_${randomUUID().slice(0, 8)}`),
-    metricsPort: whole(
-      'metrics-port',
-      get('metrics-port', ['YARD_METRICS_PORT'], '10251'),
-      0,
-      65535,
+    ...readProcessConfig(values, env, { leaseName: 'yard-scheduler', metricsPort: 10251 }),
+    schedulerName: values['scheduler-name'] ?? env['YARD_SCHEDULER_NAME'] ?? 'yard',
+    concurrency: wholeFlag(
+      'concurrency',
+      values.concurrency ?? env['YARD_CONCURRENCY'] ?? '48',
+      1,
+      1000,
     ),
-    logLevel: level,
-    concurrency: whole('concurrency', get('concurrency', ['YARD_CONCURRENCY'], '48'), 1, 1000),
-    batchSize: whole('batch-size', get('batch-size', ['YARD_BATCH_SIZE'], '2000'), 1, 1_000_000),
-    toleratedTaints: get('tolerate-taints', ['YARD_TOLERATE_TAINTS'], '')
+    batchSize: wholeFlag(
+      'batch-size',
+      values['batch-size'] ?? env['YARD_BATCH_SIZE'] ?? '2000',
+      1,
+      1_000_000,
+    ),
+    toleratedTaints: (values['tolerate-taints'] ?? env['YARD_TOLERATE_TAINTS'] ?? '')
       .split(',')
       .map((t) => t.trim())
       .filter(Boolean),
@@ -105,16 +75,7 @@ export function buildScheduler(cfg: SchedulerConfig, kc: KubeConfig): YardSchedu
     kubeConfig: kc,
     schedulerName: cfg.schedulerName,
     log: jsonLogger({ level: cfg.logLevel, fields: { identity: cfg.identity } }),
-    leaderElection: cfg.leaderElect
-      ? {
-          namespace: cfg.leaseNamespace,
-          name: cfg.leaseName,
-          identity: cfg.identity,
-          leaseDurationMs: cfg.leaseDurationMs,
-          renewDeadlineMs: Math.round((cfg.leaseDurationMs * 2) / 3),
-          retryPeriodMs: Math.max(200, Math.round(cfg.leaseDurationMs / 7.5)),
-        }
-      : false,
+    leaderElection: leaderElectionOf(cfg),
     probePort: cfg.metricsPort,
     concurrency: cfg.concurrency,
     batchSize: cfg.batchSize,
@@ -124,35 +85,8 @@ export function buildScheduler(cfg: SchedulerConfig, kc: KubeConfig): YardSchedu
 
 async function main(): Promise<number> {
   const cfg = parseConfig(process.argv.slice(2), process.env);
-  const kc = new KubeConfig();
-  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
-  else kc.loadFromDefault();
-  const s = buildScheduler(cfg, kc);
-  try {
-    await s.start();
-    return 0;
-  } catch (err) {
-    if (err instanceof LeaderElectionLostError) {
-      s.log.error('leader election lost; exiting so a clean process takes over');
-      return 1;
-    }
-    throw err;
-  }
+  const s = buildScheduler(cfg, loadKubeConfig(cfg.kubeconfig));
+  return runToExit(() => s.start(), s.log);
 }
 
-if (import.meta.main) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(
-        JSON.stringify({
-          time: new Date().toISOString(),
-          level: 'error',
-          msg: 'scheduler failed',
-          error: err instanceof Error ? err.message : String(err),
-        }) + '\n',
-      );
-      process.exit(1);
-    },
-  );
-}
+if (import.meta.main) runProcess('scheduler', main);

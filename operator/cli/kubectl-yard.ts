@@ -13,7 +13,7 @@ import {
 import { campusResource, imServiceResource } from '../../crds/index.ts';
 import type { Campus, CampusList, IMService, IMServiceList } from '../../crds/index.ts';
 import { apiMessage, isNotFound, retryTransient } from '../runtime/errors.ts';
-import { formatDuration, parseDuration } from './duration.ts';
+import { formatDuration, parseDuration } from '../runtime/duration.ts';
 
 export const usage = `usage: kubectl yard <command> [options]
 

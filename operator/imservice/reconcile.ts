@@ -22,7 +22,7 @@ import {
   ownerKey,
 } from '../runtime/index.ts';
 import type { Controller, Manager, ReconcileRequest, ReconcileResult } from '../runtime/index.ts';
-import { parseDuration } from '../cli/duration.ts';
+import { parseDuration } from '../runtime/duration.ts';
 import {
   desiredDeployment,
   desiredService,

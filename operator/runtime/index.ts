@@ -80,6 +80,7 @@ export type {
   Lease,
   LeaseSpec,
 } from './leader-election.ts';
+export { formatDuration, parseDuration } from './duration.ts';
 export { isLogLevel, jsonLogger, logLevels, nullLogger } from './logger.ts';
 export type { LogFields, Logger, LogLevel } from './logger.ts';
 export { LeaderElectionLostError, Manager } from './manager.ts';
@@ -127,3 +128,15 @@ export { RequestTimeoutError, RestClient } from './rest.ts';
 export type { ListOptions, Method, ObjectList, RequestOptions } from './rest.ts';
 export { WorkQueue } from './workqueue.ts';
 export type { WorkQueueMetrics, WorkQueueOptions } from './workqueue.ts';
+export {
+  flagBool,
+  hookShutdownSignals,
+  leaderElectionOf,
+  loadKubeConfig,
+  processOptions,
+  readProcessConfig,
+  runProcess,
+  runToExit,
+  wholeFlag,
+} from './process.ts';
+export type { ProcessConfig } from './process.ts';

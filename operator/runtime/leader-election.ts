@@ -79,6 +79,13 @@ export function nextLeaseSpec(
   };
 }
 
+export class LeaderElectionLostError extends Error {
+  constructor() {
+    super('leader election lost: stopped the controllers; restart the process');
+    this.name = 'LeaderElectionLostError';
+  }
+}
+
 export interface LeaderElectionConfig {
   readonly namespace: string;
   /** The Lease's name, e.g. `yard-operator`. */

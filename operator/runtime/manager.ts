@@ -19,9 +19,10 @@ import { EventRecorder, restEventSink } from './events.ts';
 import { InformerFactory } from './informer-factory.ts';
 import type { InformerDefaults } from './informer-factory.ts';
 import type { InformerScope } from './informer.ts';
-import { LeaderElector } from './leader-election.ts';
+import { LeaderElectionLostError, LeaderElector } from './leader-election.ts';
 import type { LeaderElectionConfig } from './leader-election.ts';
 import { jsonLogger } from './logger.ts';
+import { hookShutdownSignals } from './process.ts';
 import type { Logger } from './logger.ts';
 import { RuntimeMetrics } from './metrics.ts';
 import type { KubeObject } from './object.ts';
@@ -92,12 +93,7 @@ export interface ManagerOptions {
   readonly rest?: RestClient;
 }
 
-export class LeaderElectionLostError extends Error {
-  constructor() {
-    super('leader election lost: stopped the controllers; restart the process');
-    this.name = 'LeaderElectionLostError';
-  }
-}
+export { LeaderElectionLostError } from './leader-election.ts';
 
 type State = 'new' | 'running' | 'stopping' | 'stopped';
 
@@ -339,21 +335,6 @@ export class Manager {
   }
 
   #hookSignals(): void {
-    let seen = 0;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      seen++;
-      if (seen > 1) {
-        this.log.error('second signal: exiting now', { signal: sig });
-        process.exit(1);
-      }
-      this.log.info('signal received: stopping gracefully', { signal: sig });
-      void this.stop();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    this.#unhookSignals = () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    };
+    this.#unhookSignals = hookShutdownSignals(this.log, () => this.stop());
   }
 }

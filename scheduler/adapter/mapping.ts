@@ -15,7 +15,7 @@ import type {
 } from '../../crds/index.ts';
 import { shieldState } from '../../operator/campus/desired.ts';
 import { campusOfNode, campusSelector, zoneLabel } from '../../operator/campus/views.ts';
-import { parseDuration } from '../../operator/cli/duration.ts';
+import { parseDuration } from '../../operator/runtime/duration.ts';
 import {
   businessPriorities,
   parseCpu,

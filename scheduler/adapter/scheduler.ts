@@ -26,6 +26,7 @@ import {
   keyOf,
   kinds,
   LeaderElectionLostError,
+  hookShutdownSignals,
   LeaderElector,
   realClock,
   RestClient,
@@ -568,20 +569,6 @@ export class YardScheduler {
   }
 
   #hookSignals(): void {
-    let seen = 0;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (++seen > 1) {
-        this.log.error('second signal: exiting now', { signal: sig });
-        process.exit(1);
-      }
-      this.log.info('signal received: stopping gracefully', { signal: sig });
-      void this.stop();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    this.#unhook = () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    };
+    this.#unhook = hookShutdownSignals(this.log, () => this.stop());
   }
 }
