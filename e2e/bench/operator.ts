@@ -769,9 +769,9 @@ function limits(r: Results): string[] {
     (byRes['deployments'] ?? 0) + (byRes['services'] ?? 0) + (byRes['imservices/status'] ?? 0);
   if (im.count > 0) {
     out.push(
-      `each imservice reconcile writes ${round(applies / im.count, 2)} times (3 Deployment applies, ` +
-        'a Service apply and a status apply, one after another, changed or not): its time is ' +
-        'mostly API round trips on a busy API server.',
+      `each imservice reconcile writes ${round(applies / im.count, 2)} times (of up to 3 Deployment ` +
+        'applies at once, a Service apply and a status apply; each skipped when the cache shows it ' +
+        'unchanged): its time is mostly API round trips on a busy API server.',
     );
   }
   const served = r.requests.steady.serverMs;
