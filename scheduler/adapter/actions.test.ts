@@ -79,15 +79,56 @@ describe('plan', () => {
       want: [{ kind: 'report', pod: 'ns/big', never: true, reason: 'too big', condition: true }],
     },
     {
-      name: 'what the pod already says is not written again (the Event still counts)',
+      name: 'what the pod already says is not said again',
       decisions: [
         { kind: 'unschedulable', ask: 'ns/w', pods: ['ns/w'], reason: 'wait', nominatedNode: 'n3' },
       ],
       status: { 'ns/w': { nominatedNode: 'n3', unschedulableMessage: 'wait' } },
-      want: [{ kind: 'report', pod: 'ns/w', never: false, reason: 'wait', condition: false }],
+      want: [],
+    },
+    {
+      name: 'a changed message within 10 s of the last report waits',
+      decisions: [{ kind: 'unschedulable', ask: 'ns/j', pods: ['ns/j0'], reason: '3 CPU free' }],
+      status: {
+        'ns/j0': {
+          nominatedNode: undefined,
+          unschedulableMessage: '4 CPU free',
+          reportedAt: 95_000,
+          never: false,
+        },
+      },
+      want: [],
+    },
+    {
+      name: 'a changed message 10 s after the last report is reported',
+      decisions: [{ kind: 'unschedulable', ask: 'ns/j', pods: ['ns/j0'], reason: '3 CPU free' }],
+      status: {
+        'ns/j0': {
+          nominatedNode: undefined,
+          unschedulableMessage: '4 CPU free',
+          reportedAt: 90_000,
+          never: false,
+        },
+      },
+      want: [{ kind: 'report', pod: 'ns/j0', never: false, reason: '3 CPU free', condition: true }],
+    },
+    {
+      name: 'turning from "not now" to "never" is reported at once',
+      decisions: [{ kind: 'never', ask: 'ns/j', pods: ['ns/j0'], reason: 'queue gone' }],
+      status: {
+        'ns/j0': {
+          nominatedNode: undefined,
+          unschedulableMessage: '4 CPU free',
+          reportedAt: 99_000,
+          never: false,
+        },
+      },
+      want: [{ kind: 'report', pod: 'ns/j0', never: true, reason: 'queue gone', condition: true }],
     },
   ])('$name', ({ decisions, status, want }) => {
-    expect(plan(decisions, (p) => status?.[p] ?? fresh())).toEqual(want);
+    expect(
+      plan(decisions, (p) => status?.[p] ?? fresh(), { now: 100_000, minIntervalMs: 10_000 }),
+    ).toEqual(want);
   });
 });
 

@@ -37,24 +37,54 @@ export interface PodStatusView {
   readonly nominatedNode: string | undefined;
   /** The message of PodScheduled when it is False. */
   readonly unschedulableMessage: string | undefined;
+  /** When this scheduler last reported on the pod (clock ms), and whether it said never. */
+  readonly reportedAt?: number | undefined;
+  readonly never?: boolean | undefined;
 }
 
 export type StatusOf = (pod: string) => PodStatusView | undefined;
 
-const report = (pod: string, never: boolean, reason: string, status: StatusOf): Action => ({
-  kind: 'report',
-  pod,
-  never,
-  reason,
-  condition: status(pod)?.unschedulableMessage !== reason,
-});
+/** How often a pending pod's report may change (its message carries numbers that move). */
+export interface ReportPace {
+  readonly now: number;
+  readonly minIntervalMs: number;
+}
+
+const unpaced: ReportPace = { now: 0, minIntervalMs: 0 };
+
+/**
+ * A report (an Event and PodScheduled=False) when there is news: never when
+ * the pod already says this, and a changed message at most once per
+ * `minIntervalMs` unless the pod turned from "not now" to "never" or back —
+ * the free capacity in a message moves with every bind, and a thousand pending
+ * pods rewritten each cycle would load the API server more than the binds.
+ */
+function report(
+  pod: string,
+  never: boolean,
+  reason: string,
+  status: StatusOf,
+  pace: ReportPace,
+): Action[] {
+  const s = status(pod);
+  if (s?.unschedulableMessage === reason) return [];
+  const recent =
+    s?.reportedAt !== undefined &&
+    pace.now - s.reportedAt < pace.minIntervalMs &&
+    (s.never ?? false) === never;
+  return recent ? [] : [{ kind: 'report', pod, never, reason, condition: true }];
+}
 
 function nominate(pod: string, node: string, status: StatusOf): Action[] {
   return status(pod)?.nominatedNode === node ? [] : [{ kind: 'nominate', pod, node }];
 }
 
 /** The API calls for one cycle's decisions, evictions first (online is waiting on them). */
-export function plan(decisions: readonly Decision[], status: StatusOf): Action[] {
+export function plan(
+  decisions: readonly Decision[],
+  status: StatusOf,
+  pace: ReportPace = unpaced,
+): Action[] {
   const urgent: Action[] = [];
   const rest: Action[] = [];
   for (const d of decisions) {
@@ -66,7 +96,7 @@ export function plan(decisions: readonly Decision[], status: StatusOf): Action[]
         for (const v of d.victims)
           urgent.push({ kind: 'evict', pod: v, for: d.for, reason: d.reason });
         urgent.push(...nominate(d.for, d.node, status));
-        rest.push(report(d.for, false, d.reason, status));
+        rest.push(...report(d.for, false, d.reason, status, pace));
         break;
       case 'revoke':
         for (const v of d.victims)
@@ -74,10 +104,10 @@ export function plan(decisions: readonly Decision[], status: StatusOf): Action[]
         break;
       case 'unschedulable':
         if (d.nominatedNode !== undefined) urgent.push(...nominate(d.ask, d.nominatedNode, status));
-        for (const p of d.pods) rest.push(report(p, false, d.reason, status));
+        for (const p of d.pods) rest.push(...report(p, false, d.reason, status, pace));
         break;
       case 'never':
-        for (const p of d.pods) rest.push(report(p, true, d.reason, status));
+        for (const p of d.pods) rest.push(...report(p, true, d.reason, status, pace));
         break;
     }
   }

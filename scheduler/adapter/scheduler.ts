@@ -84,6 +84,8 @@ export interface SchedulerOptions {
   readonly retryUnschedulableMs?: number;
   /** A failed bind is tried again after this long (default 1 s). */
   readonly bindBackoffMs?: number;
+  /** A pending pod's changed reason is reported at most this often (default 10 s). */
+  readonly reportIntervalMs?: number;
   /** Taint keys Yard's pods tolerate (default none: every NoSchedule/NoExecute taint keeps them off). */
   readonly toleratedTaints?: readonly string[];
   /** Stop gracefully on SIGTERM/SIGINT (default true). */
@@ -92,6 +94,12 @@ export interface SchedulerOptions {
   readonly shutdownTimeoutMs?: number;
   readonly rest?: RestClient;
 }
+
+/** When this scheduler last reported on a pod, and whether it said never. */
+const reported = (w: { at?: number; never?: boolean } | undefined) => ({
+  reportedAt: w?.at,
+  never: w?.never,
+});
 
 /** What one cycle did, for tests and logs. */
 export interface CycleReport {
@@ -121,7 +129,10 @@ export class YardScheduler {
   readonly #jobs: Informer<OfflineJob>;
   readonly #stopping = new AbortController();
   /** What Yard last wrote to a pending pod's status, ahead of the cache. */
-  readonly #written = new Map<string, { nominated?: string; message?: string }>();
+  readonly #written = new Map<
+    string,
+    { nominated?: string; message?: string; at?: number; never?: boolean }
+  >();
   #state: State = 'new';
   #server: ProbeServer | undefined;
   #loop: Promise<void> | undefined;
@@ -427,10 +438,15 @@ export class YardScheduler {
     const counts = this.#record(result.decisions, taking, (decided - started) / 1000);
     for (const key of taking) q.park(key);
     this.metrics.grants(result.grants);
-    const actions = plan(result.decisions, (key) => this.#statusOf(key));
+    const now = this.#clock.now();
+    const actions = plan(result.decisions, (key) => this.#statusOf(key), {
+      now,
+      minIntervalMs: this.#o.reportIntervalMs ?? 10_000,
+    });
     for (const a of actions) {
       if (a.kind === 'nominate') this.#remember(a.pod, { nominated: a.node });
-      if (a.kind === 'report' && a.condition) this.#remember(a.pod, { message: a.reason });
+      if (a.kind === 'report')
+        this.#remember(a.pod, { message: a.reason, at: now, never: a.never });
     }
     this.#binder.submit(actions, started);
     return { asks: asks.length, pods: taking.size + (counts.bind ?? 0), decisions: counts };
@@ -513,10 +529,14 @@ export class YardScheduler {
     return {
       nominatedNode: w?.nominated ?? (pod?.status?.nominatedNodeName || undefined),
       unschedulableMessage: w?.message ?? (cond?.status === 'False' ? cond.message : undefined),
+      ...reported(w),
     };
   }
 
-  #remember(key: string, w: { nominated?: string; message?: string }): void {
+  #remember(
+    key: string,
+    w: { nominated?: string; message?: string; at?: number; never?: boolean },
+  ): void {
     this.#written.set(key, { ...this.#written.get(key), ...w });
   }
 
