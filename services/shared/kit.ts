@@ -200,7 +200,11 @@ export function createKit(opts: KitOptions): ServiceKit {
     };
     const serve: RequestHandler = async (req, res) => {
       const controller = new AbortController();
-      res.once('close', () => controller.abort());
+      // only a caller that left before the answer aborts: an AbortError for
+      // every answered request would cost a DOMException and its listeners
+      res.once('close', () => {
+        if (!res.writableFinished) controller.abort();
+      });
       const business = businessOf.get(res) ?? 'message';
       const reply = await handler(req, {
         api: meta.api,

@@ -39,6 +39,8 @@ export interface StoreOptions {
   /** Compare-and-swap attempts before giving up with `contention`. */
   readonly casAttempts?: number;
   readonly onCasRetry?: (op: string) => void;
+  /** Box counters remembered (default 65,536); 0 reads before every append and trim. */
+  readonly counterCacheSize?: number;
 }
 
 interface StoredAccount extends Account {
@@ -87,6 +89,38 @@ function rangeAt(t: TxnResult, i: number): RangeResult {
   return r?.kind === 'range' ? r.range : { kvs: [], count: 0, more: false, revision: t.revision };
 }
 
+/** A box counter (head or trim mark) as last seen: its value and mod revision (0: absent). */
+interface Counter {
+  readonly value: number;
+  readonly rev: number;
+}
+
+const counterOf = (kv: KeyValue | undefined): Counter => ({
+  value: Number(kv?.value ?? '0'),
+  rev: kv?.modRevision ?? 0,
+});
+
+/**
+ * The last counters this process saw, by key, so an append or a trim can
+ * try its compare-and-swap at once instead of reading first. Only a hint: a
+ * stale entry makes the transaction fail, and the failure answer carries the
+ * fresh value for the next attempt. Bounded: the oldest entries go first.
+ */
+function counterCache(max: number) {
+  const m = new Map<string, Counter>();
+  return {
+    get: (key: string): Counter | undefined => m.get(key),
+    /** Keeps the newer of what is known and `c` (counters only grow). */
+    see(key: string, c: Counter): void {
+      const known = m.get(key);
+      if (known && known.rev >= c.rev) return;
+      m.delete(key);
+      m.set(key, c);
+      if (m.size > max) m.delete(m.keys().next().value ?? '');
+    },
+  };
+}
+
 function hashPassword(password: string, salt: Buffer, n: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(
@@ -104,6 +138,13 @@ export function createStore(etcd: Etcd, opts: StoreOptions) {
   const now = opts.now ?? Date.now;
   const passwordCost = opts.passwordCost ?? 16384;
   const casAttempts = opts.casAttempts ?? 50;
+  const counterCacheSize = opts.counterCacheSize ?? 65_536;
+  const counters = counterCache(counterCacheSize);
+  const seeCounter = (key: string, kv: KeyValue | undefined): Counter => {
+    const c = counterOf(kv);
+    if (counterCacheSize > 0) counters.see(key, c);
+    return c;
+  };
 
   /** Runs `attempt` until it returns a value; `undefined` means "lost a race, read again". */
   async function cas<T>(op: string, attempt: () => Promise<T | undefined>): Promise<T> {
@@ -299,6 +340,9 @@ export function createStore(etcd: Etcd, opts: StoreOptions) {
    * the (sender, id) mark are written in one transaction guarded by the
    * counter's mod revision and the mark's absence. A second append of the
    * same message finds the mark and answers with the first one's sequence.
+   * With the counter remembered from an earlier call, that transaction is the
+   * only one; a failed one reads the counter and the mark in its failure
+   * branch, so the next attempt needs no read either.
    */
   function append(
     box: Box,
@@ -321,14 +365,19 @@ export function createStore(etcd: Etcd, opts: StoreOptions) {
       }
       return { seq: mark.seq, duplicate: true };
     };
+    let known = counterCacheSize > 0 ? counters.get(bk.head) : undefined;
     return cas('append', async () => {
-      const read = await etcd.txn([], [get(bk.head), get(markKey)]);
-      const dup = duplicateOf(rangeAt(read, 1).kvs[0]);
-      if (dup) return dup;
-      const headKv = rangeAt(read, 0).kvs[0];
-      const seq = Number(headKv?.value ?? '0') + 1;
+      let head = known;
+      known = undefined;
+      if (!head) {
+        const read = await etcd.txn([], [get(bk.head), get(markKey)]);
+        const dup = duplicateOf(rangeAt(read, 1).kvs[0]);
+        if (dup) return dup;
+        head = seeCounter(bk.head, rangeAt(read, 0).kvs[0]);
+      }
+      const seq = head.value + 1;
       const item: BoxItem = { ...m, seq };
-      const compare: Compare[] = [modIs(bk.head, headKv?.modRevision ?? 0), absent(markKey)];
+      const compare: Compare[] = [modIs(bk.head, head.rev), absent(markKey)];
       const t = await etcd.txn(
         compare,
         [
@@ -336,10 +385,17 @@ export function createStore(etcd: Etcd, opts: StoreOptions) {
           put(bk.item(seq), item),
           put(markKey, { seq, fp } satisfies AppendedMark),
         ],
-        [get(markKey)],
+        [get(markKey), get(bk.head)],
       );
-      if (t.succeeded) return { seq, duplicate: false };
-      return duplicateOf(rangeAt(t, 0).kvs[0]);
+      if (t.succeeded) {
+        if (counterCacheSize > 0) counters.see(bk.head, { value: seq, rev: t.revision });
+        return { seq, duplicate: false };
+      }
+      const dup = duplicateOf(rangeAt(t, 0).kvs[0]);
+      if (dup) return dup;
+      // lost the counter to another append: the next attempt starts from what it wrote
+      known = seeCounter(bk.head, rangeAt(t, 1).kvs[0]);
+      return undefined;
     });
   }
 
@@ -354,37 +410,63 @@ export function createStore(etcd: Etcd, opts: StoreOptions) {
         { range: { key: bk.item(after + 1), end: `${bk.itemsPrefix}\u007f`, limit } },
       ],
     );
-    const head = Number(rangeAt(t, 0).kvs[0]?.value ?? '0');
-    const trimmedThrough = Number(rangeAt(t, 1).kvs[0]?.value ?? '0');
+    const head = seeCounter(bk.head, rangeAt(t, 0).kvs[0]).value;
+    const trimmedThrough = seeCounter(bk.trim, rangeAt(t, 1).kvs[0]).value;
     const items = rangeAt(t, 2)
       .kvs.map((kv) => parse<BoxItem>(kv))
       .filter((i): i is BoxItem => i !== undefined);
     return { head, trimmedThrough, items, revision: t.revision };
   }
 
-  /** Deletes items up to `through` (proved delivered); never past the head. */
+  /**
+   * Deletes items up to `through` (proved delivered); never past the head.
+   * When this process knows a head at or past `through` (heads only grow) and
+   * the trim mark (a sync reads both just before), the guarded write is the
+   * only transaction; a failed one reads both in its failure branch.
+   */
   function trim(box: Box, user: string, through: number): Promise<{ trimmedThrough: number }> {
     const bk = k.box(box, user);
+    const cachedHead = counterCacheSize > 0 ? counters.get(bk.head) : undefined;
+    const cachedMark = counterCacheSize > 0 ? counters.get(bk.trim) : undefined;
+    let known =
+      cachedHead && cachedMark && cachedHead.value >= through && through > cachedMark.value
+        ? { head: cachedHead.value, mark: cachedMark }
+        : undefined;
     return cas('trim', async () => {
-      const read = await etcd.txn([], [get(bk.head), get(bk.trim)]);
-      const head = Number(rangeAt(read, 0).kvs[0]?.value ?? '0');
-      const markKv = rangeAt(read, 1).kvs[0];
-      const current = Number(markKv?.value ?? '0');
-      if (through > head) {
+      let state = known;
+      known = undefined;
+      if (!state) {
+        const read = await etcd.txn([], [get(bk.head), get(bk.trim)]);
+        state = {
+          head: seeCounter(bk.head, rangeAt(read, 0).kvs[0]).value,
+          mark: seeCounter(bk.trim, rangeAt(read, 1).kvs[0]),
+        };
+      }
+      if (through > state.head) {
         throw new StoreError(
           'out-of-order',
-          `cannot trim through ${through}: the ${box} of ${user} ends at ${head}`,
+          `cannot trim through ${through}: the ${box} of ${user} ends at ${state.head}`,
         );
       }
-      if (through <= current) return { trimmedThrough: current };
+      if (through <= state.mark.value) return { trimmedThrough: state.mark.value };
       const t = await etcd.txn(
-        [modIs(bk.trim, markKv?.modRevision ?? 0)],
+        [modIs(bk.trim, state.mark.rev)],
         [
           put(bk.trim, String(through)),
           { deleteRange: { key: bk.item(0), end: bk.item(through + 1) } },
         ],
+        [get(bk.head), get(bk.trim)],
       );
-      return t.succeeded ? { trimmedThrough: through } : undefined;
+      if (t.succeeded) {
+        if (counterCacheSize > 0) counters.see(bk.trim, { value: through, rev: t.revision });
+        return { trimmedThrough: through };
+      }
+      // another trim won: decide again on what the failure branch read
+      known = {
+        head: seeCounter(bk.head, rangeAt(t, 0).kvs[0]).value,
+        mark: seeCounter(bk.trim, rangeAt(t, 1).kvs[0]),
+      };
+      return undefined;
     });
   }
 
