@@ -5,6 +5,8 @@
 // endpoint after a timeout or connection error, never retries a shed request,
 // and does not even send a request that an endpoint's last announced
 // admission level would shed (DAGOR's upstream shedding).
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { admits } from './admission.ts';
@@ -137,8 +139,13 @@ type AttemptOutcome =
     }
   | { readonly kind: 'aborted' };
 
-async function readBody(res: globalThis.Response): Promise<unknown> {
-  const text = await res.text();
+/** A body as JSON when it parses, else as text; undefined when empty. */
+// node:http with kept-alive connections: a fetch round trip costs several
+// times the CPU on this Node (bench:im measured about 250 µs against 70 µs)
+const httpAgent = new HttpAgent({ keepAlive: true });
+const httpsAgent = new HttpsAgent({ keepAlive: true });
+
+function parseBody(text: string): unknown {
   if (text === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
@@ -195,9 +202,9 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
     return endpoints;
   };
 
-  const learn = (endpoint: string, res: globalThis.Response): void => {
-    const v = res.headers.get(headers.admissionLevel);
-    if (v !== null && /^\d+$/.test(v)) levels.set(endpoint, { threshold: Number(v), at: now() });
+  const learn = (endpoint: string, v: string | string[] | undefined): void => {
+    if (typeof v === 'string' && /^\d+$/.test(v))
+      levels.set(endpoint, { threshold: Number(v), at: now() });
   };
 
   const wouldShed = (endpoint: string, lvl: number | undefined): boolean => {
@@ -215,38 +222,64 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
   async function attempt(endpoint: string, call: CallOptions): Promise<AttemptOutcome> {
     const started = performance.now();
     const limit = call.timeoutMs ?? timeoutMs;
-    const timeout = AbortSignal.timeout(limit);
-    try {
-      const res = await fetch(`${endpoint}${call.path}`, {
-        method: call.method,
-        headers: requestHeaders(call),
-        signal: call.signal ? AbortSignal.any([call.signal, timeout]) : timeout,
-        ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
-      });
-      const body = await readBody(res);
-      learn(endpoint, res);
-      const shedHeader = res.headers.get(headers.shed);
-      const shed = res.status === 503 && isBusiness(shedHeader) ? shedHeader : undefined;
-      return {
-        kind: 'response',
-        result: { kind: 'response', status: res.status, body, endpoint, shed },
+    return new Promise<AttemptOutcome>((resolve) => {
+      const payload = call.body !== undefined ? JSON.stringify(call.body) : undefined;
+      const h = requestHeaders(call);
+      if (payload !== undefined) h['content-length'] = String(Buffer.byteLength(payload));
+      let timedOut = false;
+      let done = false;
+      const url = new URL(call.path, endpoint);
+      const req =
+        url.protocol === 'https:'
+          ? httpsRequest(url, { method: call.method, headers: h, agent: httpsAgent })
+          : httpRequest(url, { method: call.method, headers: h, agent: httpAgent });
+      const onAbort = (): void => {
+        req.destroy(new Error('aborted'));
       };
-    } catch (err) {
-      if (call.signal?.aborted) return { kind: 'aborted' };
-      return timeout.aborted
-        ? {
+      const finish = (o: AttemptOutcome): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        call.signal?.removeEventListener('abort', onAbort);
+        metrics?.duration.observe({ upstream: name }, (performance.now() - started) / 1000);
+        resolve(o);
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        req.destroy(new Error('timeout'));
+      }, limit);
+      call.signal?.addEventListener('abort', onAbort, { once: true });
+      const failed = (err: unknown): void => {
+        if (call.signal?.aborted) finish({ kind: 'aborted' });
+        else if (timedOut)
+          finish({
             kind: 'failed',
             outcome: 'timeout',
             reason: `${endpoint} did not answer within ${limit} ms`,
-          }
-        : {
+          });
+        else
+          finish({
             kind: 'failed',
             outcome: 'connect-error',
             reason: `${endpoint}: ${describeError(err)}`,
-          };
-    } finally {
-      metrics?.duration.observe({ upstream: name }, (performance.now() - started) / 1000);
-    }
+          });
+      };
+      req.on('error', failed);
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', failed);
+        res.on('end', () => {
+          const body = parseBody(Buffer.concat(chunks).toString('utf8'));
+          learn(endpoint, res.headers[headers.admissionLevel]);
+          const shedHeader = res.headers[headers.shed];
+          const status = res.statusCode ?? 0;
+          const shed = status === 503 && isBusiness(shedHeader) ? shedHeader : undefined;
+          finish({ kind: 'response', result: { kind: 'response', status, body, endpoint, shed } });
+        });
+      });
+      req.end(payload);
+    });
   }
 
   /** The next endpoint for a call, or why there is none. */
