@@ -9,8 +9,11 @@
 // or `pods:<label selector>`, optionally followed by `;port=<name|number>`
 // and `;namespace=<name>` (default: the kubeconfig context's namespace, which
 // the node agent sets to the pod's own).
-import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
-import type { V1Pod } from '@kubernetes/client-node';
+// client-node is loaded only when a spec names pods: it costs ~80 MiB of
+// memory that a service with URL lists does not need
+import type { CoreV1Api, KubeConfig, V1Pod, Watch } from '@kubernetes/client-node';
+
+const clientNode = () => import('@kubernetes/client-node');
 import { urlList } from './config.ts';
 import type { Logger } from './log.ts';
 import { silentLogger } from './log.ts';
@@ -101,8 +104,7 @@ export interface WatchOptions {
  */
 export function watchPodEndpoints(opts: WatchOptions): PodEndpoints {
   const log = opts.log ?? silentLogger;
-  const core = opts.kubeConfig.makeApiClient(CoreV1Api);
-  const watcher = new Watch(opts.kubeConfig);
+  let clients: { core: CoreV1Api; watcher: Watch } | undefined;
   const pods = new Map<string, V1Pod>();
   let list: readonly string[] = [];
   let stopped = false;
@@ -126,6 +128,14 @@ export function watchPodEndpoints(opts: WatchOptions): PodEndpoints {
   const keyOf = (p: V1Pod): string => p.metadata?.uid ?? p.metadata?.name ?? '';
 
   async function once(): Promise<void> {
+    if (!clients) {
+      const k8s = await clientNode();
+      clients = {
+        core: opts.kubeConfig.makeApiClient(k8s.CoreV1Api),
+        watcher: new k8s.Watch(opts.kubeConfig),
+      };
+    }
+    const { core, watcher } = clients;
     const listed = await core.listNamespacedPod({
       namespace: opts.namespace,
       labelSelector: opts.selector,
@@ -196,7 +206,7 @@ export function watchPodEndpoints(opts: WatchOptions): PodEndpoints {
 export interface ResolveOptions {
   readonly flag: string;
   /** Loads the kubeconfig only when a spec needs it (default: $KUBECONFIG or in-cluster). */
-  readonly kubeConfig?: () => KubeConfig;
+  readonly kubeConfig?: () => KubeConfig | Promise<KubeConfig>;
   readonly log?: Logger;
   /** How long to wait for the first list before giving up. */
   readonly syncTimeoutMs?: number;
@@ -207,8 +217,8 @@ export interface ResolvedSource {
   stop(): void;
 }
 
-export function defaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
+export async function defaultKubeConfig(): Promise<KubeConfig> {
+  const kc = new (await clientNode()).KubeConfig();
   kc.loadFromDefault();
   return kc;
 }
@@ -220,7 +230,7 @@ export async function resolveEndpoints(
 ): Promise<ResolvedSource> {
   const spec = parseEndpointSpec(value, opts.flag);
   if (spec.kind === 'static') return { source: staticEndpoints(spec.urls), stop: () => {} };
-  const kc = (opts.kubeConfig ?? defaultKubeConfig)();
+  const kc = await (opts.kubeConfig ?? defaultKubeConfig)();
   const namespace =
     spec.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
   const watched = watchPodEndpoints({
