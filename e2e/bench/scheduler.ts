@@ -1,4 +1,5 @@
 // npm run bench:scheduler [-- --nodes-per-campus 334 --pods 10000 --kube-default-pods 2000]
+//                         [-- --only day|pods] [-- --day-minutes 10 --day-nodes-per-campus 20]
 //
 // Yard's scheduler against the alternatives, side by side on one local
 // control plane of simulated nodes (three campuses), in one run:
@@ -11,7 +12,13 @@
 //     for create→bound latency;
 //   - Yard on its own mix: online services spread over campuses, offline gangs
 //     in two DRF queues filling the rest, then an online surge that can only
-//     fit by preempting offline work.
+//     fit by preempting offline work;
+//   - last, a simulated day (scheduler-day.ts), on a smaller control plane of
+//     its own: online demand following a daily curve, offline jobs queued and
+//     run by the operator's OfflineJob controller; mean allocated CPU with and
+//     without colocation, and how long online pods wait on offline work.
+// `--only pods` runs the phases before the day, `--only day` the day alone
+// (either replaces its own part of an earlier .yard/bench/scheduler.json).
 // Each throughput phase creates its pods first, then starts the scheduler, so
 // pods/s is the scheduler's and not the client's creation rate. Pods/s comes
 // from the bind times a watch sees (ms) and, as the issue asks, from the pods'
@@ -24,7 +31,7 @@
 // A benchmark, not a test: it never fails on a number.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -49,6 +56,8 @@ import { cpuSeconds, procStatusBytes } from './proc.ts';
 import { parseMetrics, sum } from './prometheus.ts';
 import { benchDir, mebibytes, progressPrinter, table, writeJson } from './report.ts';
 import type { Row } from './report.ts';
+import { dayHeading, dayLimits, dayRows, runDay } from './scheduler-day.ts';
+import type { DayResult } from './scheduler-day.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -57,8 +66,17 @@ const { values: flags } = parseArgs({
     // at QPS 50 kube-scheduler binds 50 pods a second: a rate needs no 10,000
     'kube-default-pods': { type: 'string', default: '2000' },
     'paced-pods': { type: 'string', default: '2500' },
+    // `day`: the simulated day alone; `pods`: every phase but the day
+    only: { type: 'string' },
+    'day-minutes': { type: 'string', default: '10' },
+    'day-nodes-per-campus': { type: 'string', default: '20' },
+    'day-step-seconds': { type: 'string', default: '5' },
+    // the online peak, as a fraction of each campus's online ceiling
+    'day-peak': { type: 'string', default: '0.95' },
   },
 });
+if (flags.only !== undefined && flags.only !== 'day' && flags.only !== 'pods')
+  throw new Error(`--only must be day or pods, got "${flags.only}"`);
 const nodesPerCampus = Number(flags['nodes-per-campus']);
 const podCount = Number(flags.pods);
 const kubeDefaultPods = Number(flags['kube-default-pods']);
@@ -329,12 +347,12 @@ function run(cmd: string, args: readonly string[], what: string): Proc {
   };
 }
 
-function yardProcess(): Proc {
+function yardProcess(kubeconfig = kcFile): Proc {
   return run(
     process.execPath,
     [
       join(repoRoot, 'scheduler', 'main.ts'),
-      `--kubeconfig=${kcFile}`,
+      `--kubeconfig=${kubeconfig}`,
       '--leader-elect=false',
       '--metrics-port=0',
       '--log-level=info',
@@ -979,8 +997,8 @@ function targetRows(ph: Record<string, Phase | undefined>): Row[] {
 
 // ---- main -----------------------------------------------------------------------------
 
-async function main(): Promise<void> {
-  process.once('SIGINT', () => stop.abort());
+/** Every phase but the day, on one control plane; prints its tables, returns its JSON. */
+async function podPhases(): Promise<Record<string, unknown>> {
   let started = false;
   try {
     const state = await up({
@@ -1066,17 +1084,67 @@ async function main(): Promise<void> {
     );
     for (const p of phases)
       for (const v of p.violations.slice(0, 5)) console.log(`violation (${p.name}): ${v}`);
-    await writeJson(outFile, {
+    return {
+      at: new Date().toISOString(),
       nodes: nodeNames.length,
       podsPerPhase: podCount,
       cpus: availableParallelism(),
       phases,
       targets: targetRows(ph),
-    });
-    console.log(`wrote ${outFile}`);
+    };
   } finally {
     if (started) await down(clusterDir);
   }
+}
+
+/** The simulated day on a control plane of its own; prints its table, returns its JSON. */
+async function day(): Promise<DayResult> {
+  const d = await runDay({
+    dir: join(repoRoot, '.yard', 'bench-scheduler-day'),
+    nodesPerCampus: Number(flags['day-nodes-per-campus']),
+    dayMinutes: Number(flags['day-minutes']),
+    stepSeconds: Number(flags['day-step-seconds']),
+    peakOfCeiling: Number(flags['day-peak']),
+    signal: stop.signal,
+    progress,
+    startYard: (kubeconfig) => yardProcess(kubeconfig),
+  });
+  console.log(`\n${dayHeading(d)}\n`);
+  console.log(`${table(dayRows(d))}\n`);
+  console.log(`What limits Yard in the day: ${dayLimits(d)}`);
+  for (const v of d.violations.examples) console.log(`violation (day): ${v}`);
+  for (const p of d.online.slowest)
+    console.log(
+      `slow online pod: ${p.pod} waited ${p.waitMs} ms${p.eviction ? ' (needed an eviction)' : ''}`,
+    );
+  return d;
+}
+
+/** The JSON of an earlier run, whose other part a part run alone keeps. */
+async function earlierJson(): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await readFile(outFile, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+async function main(): Promise<void> {
+  process.once('SIGINT', () => stop.abort());
+  const only = flags.only;
+  // a part run alone replaces its own part of an earlier run's JSON
+  let out: Record<string, unknown> = only === undefined ? {} : await earlierJson();
+  if (only !== 'day') out = { ...out, ...(await podPhases()) };
+  if (only !== 'pods' && !stop.signal.aborted) {
+    const d = await day();
+    out = { ...out, day: d, dayTargets: dayRows(d) };
+  }
+  if (stop.signal.aborted) {
+    console.log(`interrupted: ${outFile} left as it was`);
+    return;
+  }
+  await writeJson(outFile, out);
+  console.log(`wrote ${outFile}`);
 }
 
 await main().catch((err: unknown) => {
