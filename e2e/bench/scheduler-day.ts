@@ -1069,8 +1069,13 @@ function apiWrites(before: readonly Sample[], after: readonly Sample[]): DayResu
   return { writes: d.reduce((n, x) => n + x.count, 0), top: d.slice(0, 6) };
 }
 
-/** Nodes that were NotReady, tainted or cordoned at some moment (kwok starved of CPU). */
-class NodeWatch {
+/**
+ * Nodes that were NotReady, tainted or cordoned at some moment of a phase:
+ * kwok, starved of CPU, can miss a node lease renewal and the node lifecycle
+ * controller then marks the node. A scheduler rightly avoids such nodes, so
+ * where they end up emptier than others is no spread violation.
+ */
+export class NodeWatch {
   readonly notReady = new Set<string>();
   readonly #inf: Informer<V1Node>;
   constructor(rest: RestClient) {

@@ -56,7 +56,7 @@ import { cpuSeconds, procStatusBytes } from './proc.ts';
 import { parseMetrics, sum } from './prometheus.ts';
 import { benchDir, mebibytes, progressPrinter, table, writeJson } from './report.ts';
 import type { Row } from './report.ts';
-import { dayHeading, dayLimits, dayRows, runDay } from './scheduler-day.ts';
+import { dayHeading, dayLimits, dayRows, NodeWatch, runDay } from './scheduler-day.ts';
 import type { DayResult } from './scheduler-day.ts';
 
 const { values: flags } = parseArgs({
@@ -147,33 +147,6 @@ class BindWatch {
     if (ts.length < 2) return undefined;
     const span = Math.max(...ts) - Math.min(...ts);
     return span > 0 ? ((ts.length - 1) * 1000) / span : undefined;
-  }
-}
-
-/**
- * Nodes that were not open at some moment of a phase: NotReady (kwok, starved
- * of CPU, can miss a node lease renewal, and the node lifecycle controller
- * then marks the node), tainted or cordoned. A scheduler rightly avoids them
- * while they are, so where they end up emptier than others is no spread
- * violation.
- */
-class NodeFlaps {
-  readonly names = new Set<string>();
-  readonly #inf = new Informer<V1Node>({ rest, type: kinds.Node, log: nullLogger });
-  constructor() {
-    const see = (n: V1Node): void => {
-      const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-      const tainted = (n.spec?.taints ?? []).some((t) => t.effect !== 'PreferNoSchedule');
-      if (!ready || tainted || n.spec?.unschedulable) this.names.add(n.metadata?.name ?? '');
-    };
-    this.#inf.addHandler({ onAdd: see, onUpdate: (_, n) => see(n) });
-  }
-  async start(): Promise<void> {
-    this.#inf.start();
-    await this.#inf.waitForSync({ timeoutMs: 120_000 });
-  }
-  stop(): Promise<void> {
-    return this.#inf.stop();
   }
 }
 
@@ -397,7 +370,7 @@ interface World {
   readonly nodes: readonly V1Node[];
   readonly pods: readonly V1Pod[];
   readonly jobs?: ReadonlyMap<string, number>;
-  /** Nodes that were not open at some moment (NodeFlaps): no spread evidence. */
+  /** Nodes that were not open at some moment (NodeWatch): no spread evidence. */
   readonly unsteady?: ReadonlySet<string>;
   /**
    * False after preemption: evicting a whole gang frees room on nodes after
@@ -541,7 +514,7 @@ async function throughput(
   await createAll(ns, pods, name);
   const watch = new BindWatch(ns);
   await watch.start();
-  const flaps = new NodeFlaps();
+  const flaps = new NodeWatch(rest);
   await flaps.start();
   const b = await start();
   const ticker = setInterval(
@@ -571,8 +544,8 @@ async function throughput(
     cpuSeconds: cpu,
     peakRssBytes: rss,
     writesPerPod: writes === undefined ? undefined : writes / Math.max(1, watch.bound.size),
-    nodesNotReady: flaps.names.size,
-    violations: violations({ nodes: await allNodes(), pods: final, unsteady: flaps.names }),
+    nodesNotReady: flaps.notReady.size,
+    violations: violations({ nodes: await allNodes(), pods: final, unsteady: flaps.notReady }),
   };
   progress(`${name}: ${phase.bound} bound, ${phase.podsPerSecond?.toFixed(0)} pods/s`);
   await clear(ns);
@@ -655,7 +628,7 @@ async function paced(
   await createNamespace(ns);
   const watch = new BindWatch(ns);
   await watch.start();
-  const flaps = new NodeFlaps();
+  const flaps = new NodeWatch(rest);
   await flaps.start();
   const b = await start();
   await sleep(3_000); // its caches synced
@@ -696,8 +669,8 @@ async function paced(
     p50Ms: quantile(lat, 0.5),
     p99Ms: quantile(lat, 0.99),
     peakRssBytes: rss,
-    nodesNotReady: flaps.names.size,
-    violations: violations({ nodes: await allNodes(), pods: final, unsteady: flaps.names }),
+    nodesNotReady: flaps.notReady.size,
+    violations: violations({ nodes: await allNodes(), pods: final, unsteady: flaps.notReady }),
   };
   progress(`${name}: p50 ${phase.p50Ms} ms, p99 ${phase.p99Ms} ms`);
   await clear(ns);
@@ -808,7 +781,7 @@ async function mix(total: number, nodeCount: number): Promise<Phase[]> {
   await createAll(ns, pods, name);
   const watch = new BindWatch(ns);
   await watch.start();
-  const flaps = new NodeFlaps();
+  const flaps = new NodeWatch(rest);
   await flaps.start();
   const yard = yardProcess();
   const ticker = setInterval(
@@ -825,8 +798,13 @@ async function mix(total: number, nodeCount: number): Promise<Phase[]> {
     podsPerSecond: watch.rate(),
     podsPerSecondScheduled: scheduledRate(await listPods(ns)),
     cpuSeconds: cpuSeconds(yard.pid),
-    nodesNotReady: flaps.names.size,
-    violations: violations({ nodes, pods: await listPods(ns), jobs: gangs, unsteady: flaps.names }),
+    nodesNotReady: flaps.notReady.size,
+    violations: violations({
+      nodes,
+      pods: await listPods(ns),
+      jobs: gangs,
+      unsteady: flaps.notReady,
+    }),
   };
   progress(`${name}: ${filled.bound} bound`);
 
@@ -886,7 +864,7 @@ async function mix(total: number, nodeCount: number): Promise<Phase[]> {
     writesPerPod:
       sum(samples, 'yard_api_writes_total') / Math.max(1, watch.bound.size - before + filled.bound),
     evictions: sum(samples, 'yard_evictions_total'),
-    nodesNotReady: flaps.names.size,
+    nodesNotReady: flaps.notReady.size,
     violations: violations({ nodes, pods: final, jobs: gangs, judgeSpread: false }),
   };
   progress(
