@@ -4,3 +4,7 @@
 export * from './generated/types.ts';
 export { crdFieldManager, installCrds, loadCrds } from './install.ts';
 export type { InstallOptions } from './install.ts';
+export { yardKinds } from './kinds.ts';
+export type { YardKind } from './kinds.ts';
+export * from './names.ts';
+export * from './campus-facts.ts';

@@ -28,22 +28,15 @@ import {
   addOfflineQueueController,
 } from '../operator/offline/reconcile.ts';
 import { YardScheduler } from '../scheduler/adapter/index.ts';
-import { yardKinds } from '../operator/kinds.ts';
-import {
-  apply,
-  isConflict,
-  kinds,
-  Manager,
-  nullLogger,
-  RestClient,
-} from '../operator/runtime/index.ts';
+import { yardKinds } from '../crds/index.ts';
+import { apply, isConflict, kinds, Manager, nullLogger, RestClient } from '../runtime/index.ts';
 import type { ProberReport } from '../services/prober/prober.ts';
 import { findBinaries } from './control-plane/binaries.ts';
 import { AlreadyRunningError, defaultClusterDir, repoRoot, up } from './control-plane/cluster.ts';
-import { zoneLabel } from './control-plane/topology.ts';
 import { useExistingCluster } from './harness/env.ts';
 import { done, notYet, waitFor } from './harness/wait.ts';
 import { startNodeAgent } from './node-agent/agent.ts';
+import { label } from '../crds/names.ts';
 
 const run = promisify(execFile);
 const say = (s: string): void => {
@@ -124,7 +117,7 @@ async function campusSummary(kubeconfig: string): Promise<string[]> {
   const nodes = (await kc.makeApiClient(CoreV1Api).listNode()).items;
   const byZone = new Map<string, { nodes: number; cpu: number }>();
   for (const n of nodes) {
-    const zone = n.metadata?.labels?.[zoneLabel] ?? '(no zone)';
+    const zone = n.metadata?.labels?.[label.zone] ?? '(no zone)';
     const z = byZone.get(zone) ?? { nodes: 0, cpu: 0 };
     z.nodes++;
     z.cpu += Number(n.status?.allocatable?.['cpu'] ?? 0);
@@ -293,7 +286,7 @@ async function servicesReady(rest: RestClient, what: string, names?: readonly st
 async function main(): Promise<void> {
   step(1, 'the local control plane: three campuses of simulated nodes');
   const c = await cluster();
-  say(await kubectl(c, ['get', 'nodes', '-L', zoneLabel]));
+  say(await kubectl(c, ['get', 'nodes', '-L', label.zone]));
   for (const line of await campusSummary(c.kubeconfig)) say(line);
 
   step(2, "Yard's API and the campuses");

@@ -26,8 +26,8 @@ import {
   readProcessConfig,
   runProcess,
   runToExit,
-} from './runtime/index.ts';
-import type { ProcessConfig } from './runtime/index.ts';
+} from '../runtime/index.ts';
+import type { ProcessConfig } from '../runtime/index.ts';
 
 export interface OperatorConfig extends ProcessConfig {
   readonly namespace: string | undefined;

@@ -16,10 +16,11 @@ import { it, kubeConfig } from '../e2e/harness/kube.ts';
 import { done, notYet, waitFor } from '../e2e/harness/wait.ts';
 import type { Observation } from '../e2e/harness/wait.ts';
 import { campusNames, ensureYard } from '../e2e/harness/yard.ts';
-import { deploymentName, labels } from './imservice/desired.ts';
-import { yardKinds } from './kinds.ts';
-import { Informer, kinds, mergePatch, RestClient } from './runtime/index.ts';
-import type { Lease } from './runtime/index.ts';
+import { deploymentName } from './imservice/desired.ts';
+import { yardKinds } from '../crds/index.ts';
+import { Informer, kinds, mergePatch, RestClient } from '../runtime/index.ts';
+import type { Lease } from '../runtime/index.ts';
+import { label } from '../crds/names.ts';
 
 const leaseMs = 3_000;
 // operator/main.ts derives its retry period from the lease duration
@@ -219,7 +220,7 @@ function expectNoDuplicates(w: World, services: readonly string[]): void {
   expect(w.deployments.map((d) => d.metadata?.name).sort()).toEqual(want);
   expect(w.svcs.map((s) => s.metadata?.name).sort()).toEqual([...services].sort());
   for (const o of [...w.deployments, ...w.svcs]) {
-    const owner = o.metadata?.labels?.[labels.imservice] ?? '';
+    const owner = o.metadata?.labels?.[label.imservice] ?? '';
     const controllers = (o.metadata?.ownerReferences ?? []).filter((r) => r.controller);
     expect(controllers, `${o.kind} ${o.metadata?.name}`).toEqual([
       expect.objectContaining({ kind: 'IMService', name: owner, uid: uid.get(owner) }),
@@ -228,7 +229,7 @@ function expectNoDuplicates(w: World, services: readonly string[]): void {
   const perDeployment = new Map<string, number>();
   for (const p of w.pods) {
     const l = p.metadata?.labels ?? {};
-    const d = deploymentName(l[labels.imservice] ?? '?', l[labels.campus] ?? '?');
+    const d = deploymentName(l[label.imservice] ?? '?', l[label.campus] ?? '?');
     perDeployment.set(d, (perDeployment.get(d) ?? 0) + 1);
   }
   expect([...perDeployment].filter(([, n]) => n !== 1)).toEqual([]);
@@ -324,12 +325,12 @@ describe('the operator process', () => {
     const unhook = deployments.addHandler({
       onUpdate: (old, d) => {
         if (imageOf(old) === image(2) || imageOf(d) !== image(2)) return;
-        const svc = d.metadata?.labels?.[labels.imservice];
+        const svc = d.metadata?.labels?.[label.imservice];
         const unfinished = deployments.store
           .list()
           .filter(
             (x) =>
-              x.metadata?.labels?.[labels.imservice] === svc &&
+              x.metadata?.labels?.[label.imservice] === svc &&
               x.metadata?.name !== d.metadata?.name &&
               imageOf(x) === image(2) &&
               !updated(x),

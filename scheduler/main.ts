@@ -25,8 +25,8 @@ import {
   runProcess,
   runToExit,
   wholeFlag,
-} from '../operator/runtime/index.ts';
-import type { ProcessConfig } from '../operator/runtime/index.ts';
+} from '../runtime/index.ts';
+import type { ProcessConfig } from '../runtime/index.ts';
 import { YardScheduler } from './adapter/index.ts';
 
 export interface SchedulerConfig extends ProcessConfig {

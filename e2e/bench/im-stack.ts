@@ -1,5 +1,5 @@
 // The IM backend for bench:im as real processes: a three-member etcd (one
-// member per campus, services/testing/etcd-cluster.ts) and the services'
+// member per campus, e2e/harness/etcd-cluster.ts) and the services'
 // main.ts under this Node, each on its own loopback address with port 0 (the
 // URL is read from the one JSON line a service prints). Every process started
 // here is stopped by `close()`, and killed by an exit hook if the bench dies.
@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startEtcdCluster } from '../../services/testing/etcd-cluster.ts';
-import type { EtcdCluster } from '../../services/testing/etcd-cluster.ts';
+import { startEtcdCluster } from '../harness/etcd-cluster.ts';
+import type { EtcdCluster } from '../harness/etcd-cluster.ts';
 import { repoRoot } from '../control-plane/cluster.ts';
 import { cpuSeconds, procStatusBytes } from './proc.ts';
 

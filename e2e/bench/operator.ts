@@ -32,18 +32,11 @@ import {
 } from '../../operator/imservice/desired.ts';
 import type { IMServiceView } from '../../operator/imservice/desired.ts';
 import { perCampusReplicas } from '../../operator/imservice/sizing.ts';
-import { yardKinds } from '../../operator/kinds.ts';
-import {
-  Informer,
-  isConflict,
-  kinds,
-  nullLogger,
-  RestClient,
-} from '../../operator/runtime/index.ts';
-import type { KubeObject, ResourceType } from '../../operator/runtime/index.ts';
+import { yardKinds } from '../../crds/index.ts';
+import { Informer, isConflict, kinds, nullLogger, RestClient } from '../../runtime/index.ts';
+import type { KubeObject, ResourceType } from '../../runtime/index.ts';
 import { down, repoRoot, startReaper, up } from '../control-plane/cluster.ts';
 import type { ClusterState } from '../control-plane/cluster.ts';
-import { zoneLabel } from '../control-plane/topology.ts';
 import { campusNames, ensureYard } from '../harness/yard.ts';
 import { auditPolicy, countRequests, noRequests } from './audit.ts';
 import type { RequestCounts } from './audit.ts';
@@ -61,6 +54,7 @@ import {
   writeJson,
 } from './report.ts';
 import type { Row } from './report.ts';
+import { label } from '../../crds/names.ts';
 
 const targets = { steadyMs: 60_000, coldSyncMs: 10_000, rssBytes: 256 * 2 ** 20 } as const;
 
@@ -592,7 +586,7 @@ function floorObjects(names: readonly string[]): KubeObject[] {
         orphan(
           desiredDeployment(
             v,
-            { name: c, nodeSelector: { [zoneLabel]: c } },
+            { name: c, nodeSelector: { [label.zone]: c } },
             replicas,
             v.template,
             hash,

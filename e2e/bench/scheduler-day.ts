@@ -33,20 +33,13 @@ import { availableParallelism } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { OfflineJob, OfflineQueue } from '../../crds/index.ts';
-import { priorityClasses, priorityClassName } from '../../operator/imservice/desired.ts';
-import { yardKinds } from '../../operator/kinds.ts';
-import {
-  Informer,
-  isConflict,
-  kinds,
-  nullLogger,
-  RestClient,
-} from '../../operator/runtime/index.ts';
+import { priorityClasses } from '../../operator/imservice/desired.ts';
+import { yardKinds } from '../../crds/index.ts';
+import { Informer, isConflict, kinds, nullLogger, RestClient } from '../../runtime/index.ts';
 import { podResources } from '../../scheduler/adapter/mapping.ts';
 import { parseCpu } from '../../scheduler/core/index.ts';
 import type { BusinessPriority } from '../../scheduler/core/index.ts';
 import { down, startReaper, up } from '../control-plane/cluster.ts';
-import { zoneLabel } from '../control-plane/topology.ts';
 import { campusNames, ensureYard } from '../harness/yard.ts';
 import { OperatorProcess } from './operator-process.ts';
 import { cpuSeconds, procStatusBytes } from './proc.ts';
@@ -54,6 +47,7 @@ import { bucketDelta, buckets, histogramQuantile, parseMetrics, sum } from './pr
 import type { Sample } from './prometheus.ts';
 import { mebibytes } from './report.ts';
 import type { Row } from './report.ts';
+import { label, priorityClassName } from '../../crds/names.ts';
 
 /** A scheduler process the caller starts (scheduler.ts's, so that both parts run Yard alike). */
 export interface DayProc {
@@ -342,7 +336,7 @@ class DayWatch {
 
   #bound(p: V1Pod, uid: string, node: string): void {
     this.bound.set(uid, Date.now());
-    const want = p.spec?.nodeSelector?.[zoneLabel];
+    const want = p.spec?.nodeSelector?.[label.zone];
     const zone = this.#zoneOf.get(node);
     if (want && zone !== want)
       this.outside.push(`${p.metadata?.name} on ${node} in ${zone}, not ${want}`);
@@ -487,7 +481,7 @@ function deployment(svc: (typeof services)[number], campus: string, replicas: nu
           schedulerName: 'yard',
           priorityClassName: priorityClassName(svc.priority),
           terminationGracePeriodSeconds: 0,
-          nodeSelector: { [zoneLabel]: campus },
+          nodeSelector: { [label.zone]: campus },
           containers: [
             {
               name: 'logic',
@@ -658,7 +652,7 @@ class Day {
     this.nodes = nodes
       .map((n) => ({
         name: n.metadata?.name ?? '',
-        zone: n.metadata?.labels?.[zoneLabel] ?? '',
+        zone: n.metadata?.labels?.[label.zone] ?? '',
         alloc: allocCpu(n),
       }))
       .filter((n) => (campusNames as readonly string[]).includes(n.zone));

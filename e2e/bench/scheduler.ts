@@ -39,18 +39,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { OfflineJob } from '../../crds/index.ts';
-import { yardKinds } from '../../operator/kinds.ts';
-import {
-  Informer,
-  isNotFound,
-  kinds,
-  nullLogger,
-  RestClient,
-} from '../../operator/runtime/index.ts';
+import { yardKinds } from '../../crds/index.ts';
+import { Informer, isNotFound, kinds, nullLogger, RestClient } from '../../runtime/index.ts';
 import { podResources } from '../../scheduler/adapter/mapping.ts';
 import { ensureBinaries } from '../control-plane/binaries.ts';
 import { down, repoRoot, startReaper, up } from '../control-plane/cluster.ts';
-import { zoneLabel } from '../control-plane/topology.ts';
 import { campusNames, ensureYard } from '../harness/yard.ts';
 import { cpuSeconds, procStatusBytes } from './proc.ts';
 import { parseMetrics, sum } from './prometheus.ts';
@@ -58,6 +51,7 @@ import { benchDir, mebibytes, progressPrinter, table, writeJson } from './report
 import type { Row } from './report.ts';
 import { dayHeading, dayLimits, dayRows, NodeWatch, runDay } from './scheduler-day.ts';
 import type { DayResult } from './scheduler-day.ts';
+import { label } from '../../crds/names.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -392,7 +386,7 @@ const holds = (p: V1Pod): boolean =>
   p.status?.phase !== 'Failed';
 
 const allocCpu = (n: V1Node): number => Number(String(n.status?.allocatable?.['cpu'] ?? 0)) * 1000;
-const zoneOf = (n: V1Node | undefined): string => n?.metadata?.labels?.[zoneLabel] ?? '';
+const zoneOf = (n: V1Node | undefined): string => n?.metadata?.labels?.[label.zone] ?? '';
 
 function usage(live: readonly V1Pod[]): Map<string, Use> {
   const used = new Map<string, Use>();
@@ -412,7 +406,7 @@ function misplaced(w: World, live: readonly V1Pod[], used: ReadonlyMap<string, U
   const out: string[] = [];
   const nodes = new Map(w.nodes.map((n) => [n.metadata?.name ?? '', n]));
   for (const p of live) {
-    const want = p.spec?.nodeSelector?.[zoneLabel];
+    const want = p.spec?.nodeSelector?.[label.zone];
     const zone = zoneOf(nodes.get(p.spec?.nodeName ?? ''));
     if (want && zone !== want) out.push(`${p.metadata?.name} is in ${zone}, not ${want}`);
   }
@@ -720,7 +714,7 @@ async function mix(total: number, nodeCount: number): Promise<Phase[]> {
       spec: {
         schedulerName: 'yard',
         terminationGracePeriodSeconds: 0,
-        nodeSelector: { [zoneLabel]: campusNames[Math.floor(i / 70) % 3] ?? 'campus-a' },
+        nodeSelector: { [label.zone]: campusNames[Math.floor(i / 70) % 3] ?? 'campus-a' },
         containers: [
           {
             name: 'c',
@@ -827,7 +821,7 @@ async function mix(total: number, nodeCount: number): Promise<Phase[]> {
         spec: {
           schedulerName: 'yard',
           terminationGracePeriodSeconds: 0,
-          nodeSelector: { [zoneLabel]: 'campus-a' },
+          nodeSelector: { [label.zone]: 'campus-a' },
           containers: [
             {
               name: 'c',

@@ -6,13 +6,13 @@ import { promisify } from 'node:util';
 import { PatchStrategy, setHeaderOptions, VersionApi } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, inject } from 'vitest';
-import { isNotFound } from '../../operator/runtime/errors.ts';
+import { isNotFound } from '../../runtime/errors.ts';
 import { deployment, pod } from '../harness/builders.ts';
 import { createNamespace, it, uniqueName } from '../harness/kube.ts';
 import { done, notYet, waitFor } from '../harness/wait.ts';
 import { findBinaries } from './binaries.ts';
-import { regionLabel, zoneLabel } from './topology.ts';
 import { versions } from './versions.ts';
+import { label } from '../../crds/names.ts';
 
 const run = promisify(execFile);
 const campuses = ['campus-a', 'campus-b', 'campus-c'];
@@ -31,9 +31,9 @@ describe('local control plane', () => {
     const nodes = (await kube.core.listNode({ labelSelector: 'type=kwok' })).items;
     const byCampus = new Map<string, number>();
     for (const n of nodes) {
-      const zone = n.metadata?.labels?.[zoneLabel] ?? '(none)';
+      const zone = n.metadata?.labels?.[label.zone] ?? '(none)';
       byCampus.set(zone, (byCampus.get(zone) ?? 0) + 1);
-      expect(n.metadata?.labels?.[regionLabel]).toBeTruthy();
+      expect(n.metadata?.labels?.[label.region]).toBeTruthy();
       expect(n.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
       expect(n.spec?.podCIDR).toMatch(/^127\./);
     }
@@ -128,7 +128,7 @@ describe('local control plane', () => {
       return p.spec?.nodeName ? done(p) : notYet(p.status?.conditions ?? p.status?.phase);
     });
     const node = await kube.core.readNode({ name: bound.spec?.nodeName ?? '' });
-    expect(node.metadata?.labels?.[zoneLabel]).toBe('campus-b');
+    expect(node.metadata?.labels?.[label.zone]).toBe('campus-b');
     const events = (
       await kube.core.listNamespacedEvent({
         namespace: ns,
@@ -200,7 +200,7 @@ describe('local control plane', () => {
     const kubectl = (await findBinaries()).kubectl ?? 'kubectl';
     const { stdout } = await run(
       kubectl,
-      ['--kubeconfig', inject('kubeconfig'), 'get', 'nodes', '-L', zoneLabel, '-l', 'type=kwok'],
+      ['--kubeconfig', inject('kubeconfig'), 'get', 'nodes', '-L', label.zone, '-l', 'type=kwok'],
       {
         timeout: 30_000,
       },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nodeManifests, nodeName, parseTopology, podCidr, zoneLabel } from './topology.ts';
+import { nodeManifests, nodeName, parseTopology, podCidr } from './topology.ts';
+import { label } from '../../crds/names.ts';
 
 const base = {
   region: 'south-china',
@@ -95,7 +96,7 @@ describe('nodeManifests', () => {
       'campus-c-node-001',
       'campus-c-node-002',
     ]);
-    expect(nodes.map((n) => n.metadata.labels[zoneLabel])).toEqual([
+    expect(nodes.map((n) => n.metadata.labels[label.zone])).toEqual([
       'campus-a',
       'campus-a',
       'campus-b',

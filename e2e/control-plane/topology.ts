@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
+import { label } from '../../crds/names.ts';
 
 /**
  * The simulated world: campuses (zones) of identical nodes. Pure: parsing and
@@ -24,8 +25,6 @@ export interface CampusSpec {
   readonly node?: NodeShape;
 }
 
-export const zoneLabel = 'topology.kubernetes.io/zone';
-export const regionLabel = 'topology.kubernetes.io/region';
 /** Marks nodes kwok manages (and only those). */
 export const kwokAnnotation = 'kwok.x-k8s.io/node';
 
@@ -139,8 +138,8 @@ export function nodeManifests(t: Topology, kubeletVersion: string): Record<strin
             'kubernetes.io/os': 'linux',
             'kubernetes.io/arch': 'amd64',
             'node.kubernetes.io/instance-type': 'kwok',
-            [zoneLabel]: campus.name,
-            [regionLabel]: t.region,
+            [label.zone]: campus.name,
+            [label.region]: t.region,
             type: 'kwok',
           },
           annotations: { [kwokAnnotation]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },

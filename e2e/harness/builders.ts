@@ -1,7 +1,7 @@
 // Small fixture builders: `pod('web').requests({ cpu: '500m' }).campus('campus-b').build()`
 // instead of 80-line literals in every test.
 import type { V1Deployment, V1Pod, V1PodSpec } from '@kubernetes/client-node';
-import { zoneLabel } from '../control-plane/topology.ts';
+import { label } from '../../crds/names.ts';
 
 export const testImage = 'registry.local/yard/pause:1';
 
@@ -34,7 +34,7 @@ class PodBuilder {
       nodeAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: {
           nodeSelectorTerms: [
-            { matchExpressions: [{ key: zoneLabel, operator: 'In', values: [name] }] },
+            { matchExpressions: [{ key: label.zone, operator: 'In', values: [name] }] },
           ],
         },
       },

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { inject, test as base } from 'vitest';
-import { isNotFound } from '../../operator/runtime/errors.ts';
+import { isNotFound } from '../../runtime/errors.ts';
 import { done, notYet, waitFor } from './wait.ts';
 
 /** The KubeConfig of the cluster this test run uses (own or existing). */

@@ -1,8 +1,8 @@
 // Runs Yard's operator in the test process against the run's cluster: a real
 // Manager with real informers and controllers, stopped after the test.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Manager, nullLogger } from '../../operator/runtime/index.ts';
-import type { ManagerOptions } from '../../operator/runtime/index.ts';
+import { Manager, nullLogger } from '../../runtime/index.ts';
+import type { ManagerOptions } from '../../runtime/index.ts';
 
 export interface RunningOperator {
   readonly manager: Manager;

@@ -5,7 +5,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { campusResource, installCrds } from '../../crds/index.ts';
 import type { Campus } from '../../crds/index.ts';
-import { isConflict } from '../../operator/runtime/errors.ts';
+import { isConflict } from '../../runtime/errors.ts';
 
 export const campusNames = ['campus-a', 'campus-b', 'campus-c'] as const;
 

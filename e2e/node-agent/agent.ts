@@ -3,7 +3,7 @@
 // those a label selector picks), as kwok itself does: one watch of the opted-in
 // pods, one of the nodes, and a campus blackhole is a single call.
 //
-// It is a controller on operator/runtime: informers of Nodes and of the pods
+// It is a controller on runtime: informers of Nodes and of the pods
 // labelled yard.dev/runtime=process, and a level-based reconcile per pod that
 // starts its processes (pod-run.ts, container.ts), stops them when the pod is
 // gone, and writes the status it owns (status.ts) as a strategic-merge patch of
@@ -15,19 +15,18 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PatchStrategy } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { rfc3339 } from '../../operator/runtime/clock.ts';
-import { Controller } from '../../operator/runtime/controller.ts';
-import { isNotFound } from '../../operator/runtime/errors.ts';
-import { EventRecorder, restEventSink } from '../../operator/runtime/events.ts';
-import { Informer } from '../../operator/runtime/informer.ts';
-import { nullLogger } from '../../operator/runtime/logger.ts';
-import type { Logger } from '../../operator/runtime/logger.ts';
-import { keyOf } from '../../operator/runtime/object.ts';
-import type { KubeObject } from '../../operator/runtime/object.ts';
-import { kinds } from '../../operator/runtime/resource.ts';
-import { RestClient } from '../../operator/runtime/rest.ts';
+import { rfc3339 } from '../../runtime/clock.ts';
+import { Controller } from '../../runtime/controller.ts';
+import { isNotFound } from '../../runtime/errors.ts';
+import { EventRecorder, restEventSink } from '../../runtime/events.ts';
+import { Informer } from '../../runtime/informer.ts';
+import { nullLogger } from '../../runtime/logger.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import { keyOf } from '../../runtime/object.ts';
+import type { KubeObject } from '../../runtime/object.ts';
+import { kinds } from '../../runtime/resource.ts';
+import { RestClient } from '../../runtime/rest.ts';
 import { findBinaries } from '../control-plane/binaries.ts';
-import { zoneLabel } from '../control-plane/topology.ts';
 import { ContainerRun } from './container.ts';
 import type { Prepared } from './container.ts';
 import { expand, references, resolveEnv } from './env.ts';
@@ -43,8 +42,8 @@ import { defaultRestartBackoff, restartPolicyOf } from './restart.ts';
 import type { RestartBackoff } from './restart.ts';
 import { hostIpOf, isSimulatedNode, podCidrOf, selection } from './select.ts';
 import { desiredStatus, needsWrite } from './status.ts';
-import { podIpAnnotation, runtimeLabel, runtimeValue } from './types.ts';
 import type { Container, ContainerStatus, NodeObject, PodObject } from './types.ts';
+import { label, labelValue, annotation } from '../../crds/names.ts';
 
 export interface NodeAgentOptions {
   readonly kubeConfig: KubeConfig;
@@ -116,7 +115,7 @@ function keptAddress(pod: PodObject, cidr: string): string | undefined {
   const range = hostRange(cidr);
   const ip = pod.status?.podIP;
   const n = ipToInt(ip ?? '');
-  if (ip && isStaticAddress(ip) && pod.metadata?.annotations?.[podIpAnnotation] === ip) return ip;
+  if (ip && isStaticAddress(ip) && pod.metadata?.annotations?.[annotation.podIp] === ip) return ip;
   return range && n !== undefined && n >= range.first && n <= range.last ? ip : undefined;
 }
 
@@ -180,7 +179,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const pods = new Informer<PodObject>({
     rest,
     type: kinds.Pod,
-    labelSelector: `${runtimeLabel}=${runtimeValue}`,
+    labelSelector: `${label.runtime}=${labelValue.process}`,
     indexers: { node: (p) => [p.spec?.nodeName ?? ''] },
     log,
   });
@@ -200,7 +199,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   let stopping: Promise<void> | undefined;
 
   const zoneOf = (node: string): string | undefined =>
-    nodes.store.get(node)?.metadata?.labels?.[zoneLabel];
+    nodes.store.get(node)?.metadata?.labels?.[label.zone];
   const isFrozen = (node: string): boolean =>
     targets.some((t) => ('node' in t ? t.node === node : zoneOf(node) === t.campus));
 
@@ -257,7 +256,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     const listed = await rest.list<PodObject>(kinds.Pod, {
       fieldSelector: `spec.nodeName=${nodeName}`,
     });
-    const requested = pod.metadata?.annotations?.[podIpAnnotation];
+    const requested = pod.metadata?.annotations?.[annotation.podIp];
     // a static address belongs to no node: whoever holds it, on any node
     const holders =
       requested !== undefined && isStaticAddress(requested)
@@ -573,7 +572,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
         if (!isSimulatedNode(n)) return false;
         return 'node' in target
           ? n.metadata?.name === target.node
-          : n.metadata?.labels?.[zoneLabel] === target.campus;
+          : n.metadata?.labels?.[label.zone] === target.campus;
       });
       if (matches.length === 0) {
         throw new Error(

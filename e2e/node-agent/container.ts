@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { rfc3339 } from '../../operator/runtime/clock.ts';
-import type { Logger } from '../../operator/runtime/logger.ts';
+import { rfc3339 } from '../../runtime/clock.ts';
+import type { Logger } from '../../runtime/logger.ts';
 import { logTail } from '../control-plane/process.ts';
 import { runCheck } from './probe.ts';
 import { initialProbeState, nextProbeDelay, observe } from './readiness.ts';

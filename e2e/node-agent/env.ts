@@ -3,7 +3,7 @@
 // valueFrom resolved — fieldRef (the downward API), resourceFieldRef,
 // configMapKeyRef and secretKeyRef. Pure: the adapter fetches the ConfigMaps
 // and Secrets `references` names and passes their data in.
-import { parseQuantity } from '../../operator/runtime/quantity.ts';
+import { parseQuantity } from '../../runtime/quantity.ts';
 import type { Container, EnvFromSource, EnvVarSource, KeyRef, PodObject } from './types.ts';
 
 export interface EnvSources {

@@ -2,8 +2,8 @@
 // whether a process answers, is Ready, or is gone. Only tests import this.
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { jsonLogger } from '../../operator/runtime/logger.ts';
-import type { Logger } from '../../operator/runtime/logger.ts';
+import { jsonLogger } from '../../runtime/logger.ts';
+import type { Logger } from '../../runtime/logger.ts';
 import { pod } from '../harness/builders.ts';
 import { done, notYet, waitFor } from '../harness/wait.ts';
 import type { WaitOptions } from '../harness/wait.ts';

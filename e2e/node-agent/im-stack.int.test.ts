@@ -6,13 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Api, V1EnvVar, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { users, must, drain } from '../../services/testing/users.ts';
-import { zoneLabel } from '../control-plane/topology.ts';
+import { users, must, drain } from '../harness/im-users.ts';
 import { pod } from '../harness/builders.ts';
 import { it, kubeConfig } from '../harness/kube.ts';
 import { startNodeAgent } from './agent.ts';
 import type { NodeAgent } from './agent.ts';
 import { isReady, testLog, waitForPod } from './fixtures.ts';
+import { label } from '../../crds/names.ts';
 
 const campuses = ['campus-a', 'campus-b', 'campus-c'] as const;
 let agent: NodeAgent;
@@ -74,7 +74,7 @@ describe('the IM backend on the node agent', () => {
     // one etcd member per campus, on the first node of each, at a fixed address
     const members = await Promise.all(
       campuses.map(async (campus) => {
-        const nodes = await kube.core.listNode({ labelSelector: `${zoneLabel}=${campus}` });
+        const nodes = await kube.core.listNode({ labelSelector: `${label.zone}=${campus}` });
         const node = nodes.items
           .map((n) => n)
           .sort((x, y) => (x.metadata?.name ?? '').localeCompare(y.metadata?.name ?? ''))[0];

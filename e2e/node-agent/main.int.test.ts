@@ -9,12 +9,12 @@ import { promisify } from 'node:util';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, inject } from 'vitest';
 import { freePort } from '../control-plane/process.ts';
-import { zoneLabel } from '../control-plane/topology.ts';
 import { it } from '../harness/kube.ts';
 import { done, notYet, waitFor } from '../harness/wait.ts';
 import type { BlackholeState } from './agent.ts';
 import { alive, echoPod, isReady, reach, waitForPod } from './fixtures.ts';
 import type { PodReport } from './pod-run.ts';
+import { label } from '../../crds/names.ts';
 
 const run = promisify(execFile);
 const main = join(import.meta.dirname, 'main.ts');
@@ -179,7 +179,7 @@ describe('the node agent process', () => {
 
     const blackholed = await cli<BlackholeState>(agent, 'blackhole', '--campus', 'campus-b');
     expect(blackholed.targets).toEqual([{ campus: 'campus-b' }]);
-    const inB = await kube.core.listNode({ labelSelector: `${zoneLabel}=campus-b` });
+    const inB = await kube.core.listNode({ labelSelector: `${label.zone}=campus-b` });
     expect(blackholed.nodes).toEqual(inB.items.map((n) => n.metadata?.name).sort());
     const during = await Promise.all(campuses.map((c) => reach(ip(c))));
     expect(during).toEqual(['answers', 'times out', 'answers']);

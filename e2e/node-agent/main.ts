@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { isLogLevel, jsonLogger } from '../../operator/runtime/logger.ts';
+import { isLogLevel, jsonLogger } from '../../runtime/logger.ts';
 import { defaultClusterDir, repoRoot } from '../control-plane/cluster.ts';
 import { startNodeAgent } from './agent.ts';
 import type { BlackholeTarget } from './agent.ts';

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { statusCode } from '../../operator/runtime/errors.ts';
+import { statusCode } from '../../runtime/errors.ts';
 import { deployment } from '../harness/builders.ts';
 import { it, kubeConfig } from '../harness/kube.ts';
 import { done, notYet, waitFor } from '../harness/wait.ts';

@@ -3,8 +3,8 @@
 // pod stages skip pods with that label (kwok-stages.yaml), so exactly one of
 // the two owns each pod's status. Pure.
 import { kwokAnnotation } from '../control-plane/topology.ts';
-import { runtimeLabel, runtimeValue } from './types.ts';
 import type { NodeObject, PodObject } from './types.ts';
+import { label, labelValue } from '../../crds/names.ts';
 
 export type Selection = { readonly run: true } | { readonly run: false; readonly reason: string };
 
@@ -13,8 +13,8 @@ export const isSimulatedNode = (n: NodeObject): boolean =>
 
 export function selection(pod: PodObject, node: NodeObject | undefined): Selection {
   const skip = (reason: string): Selection => ({ run: false, reason });
-  if (pod.metadata?.labels?.[runtimeLabel] !== runtimeValue) {
-    return skip(`not labelled ${runtimeLabel}=${runtimeValue}`);
+  if (pod.metadata?.labels?.[label.runtime] !== labelValue.process) {
+    return skip(`not labelled ${label.runtime}=${labelValue.process}`);
   }
   if (pod.metadata.deletionTimestamp) return skip('being deleted');
   const nodeName = pod.spec?.nodeName;

@@ -4,7 +4,7 @@
 // writers' conditions (the readiness gates) are read, never written: the
 // adapter sends this as a strategic-merge patch, which merges conditions by
 // type. Pure.
-import { jsonEqual } from '../../operator/runtime/object.ts';
+import { jsonEqual } from '../../runtime/object.ts';
 import { readiness } from './readiness.ts';
 import type { ConditionValue } from './readiness.ts';
 import { podPhase } from './restart.ts';

@@ -193,9 +193,3 @@ export interface PodView {
   readonly startTime: string;
   readonly containers: readonly ContainerView[];
 }
-
-/** The label that opts a pod into running as real processes, and its value. */
-export const runtimeLabel = 'yard.dev/runtime';
-export const runtimeValue = 'process';
-/** Asks for a fixed pod address inside the node's podCIDR (etcd peers need stable ones). */
-export const podIpAnnotation = 'yard.dev/pod-ip';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { campusLoad, campusSafe, onlineCeiling, shieldActions, shieldState } from './desired.ts';
+import { campusLoad, campusSafe, onlineCeiling, shieldActions } from './desired.ts';
 import type { NodeView, PodView } from './desired.ts';
+import { shieldState } from '../../crds/index.ts';
 
 const GiB = 2 ** 30;
 const node = (

@@ -1,12 +1,7 @@
 // The campus controller's decisions, pure: what a campus's status says, and
 // what its shield demands of nodes and pods. No client, no clock (now is an
 // argument), so every rule is a table test.
-import { formatBytes, formatCpu } from '../runtime/quantity.ts';
-
-/** Taint put on every node of a shielded campus: no new placements there. */
-export const shieldTaintKey = 'yard.dev/shielded';
-/** The readiness gate the shield controls: False sends traffic away from a pod. */
-export const servingGate = 'yard.dev/serving';
+import { formatBytes, formatCpu } from '../../runtime/quantity.ts';
 
 export interface Resources {
   readonly cpuMilli: number;
@@ -47,27 +42,6 @@ export interface PodView {
   readonly requests: Resources;
   /** Status of the yard.dev/serving condition; undefined when the pod has no such gate. */
   readonly serving: 'True' | 'False' | 'absent' | undefined;
-}
-
-export interface ShieldSpec {
-  readonly reason: string;
-  readonly until: string;
-  readonly by?: string | undefined;
-}
-
-export type ShieldState =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'active'; readonly until: Date; readonly reason: string; readonly by: string }
-  | { readonly kind: 'expired'; readonly until: Date };
-
-/** Whether a shield holds at `now`; an unparsable `until` counts as expired so it can never block forever. */
-export function shieldState(shield: ShieldSpec | undefined, now: Date): ShieldState {
-  if (!shield) return { kind: 'none' };
-  const until = new Date(shield.until);
-  if (Number.isNaN(until.getTime()) || until.getTime() <= now.getTime()) {
-    return { kind: 'expired', until };
-  }
-  return { kind: 'active', until, reason: shield.reason, by: shield.by ?? 'unknown' };
 }
 
 /**

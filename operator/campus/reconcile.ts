@@ -8,7 +8,7 @@
 import { PatchStrategy } from '@kubernetes/client-node';
 import type { V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
 import type { Campus } from '../../crds/index.ts';
-import { yardKinds } from '../kinds.ts';
+import { yardKinds } from '../../crds/index.ts';
 import {
   addFinalizer,
   applyStatus,
@@ -20,21 +20,20 @@ import {
   mergePatch,
   removeFinalizer,
   rfc3339,
-} from '../runtime/index.ts';
-import type { Controller, Manager, ReconcileRequest, ReconcileResult } from '../runtime/index.ts';
-import {
-  campusLoad,
-  onlineCeiling,
-  servingGate,
-  shieldActions,
-  shieldState,
-  shieldTaintKey,
-} from './desired.ts';
+} from '../../runtime/index.ts';
+import type {
+  Controller,
+  Manager,
+  ReconcileRequest,
+  ReconcileResult,
+} from '../../runtime/index.ts';
+import { campusLoad, onlineCeiling, shieldActions } from './desired.ts';
 import type { CampusLoad, NodeView, PodView } from './desired.ts';
 import { campusStatus, shieldEvent } from './status.ts';
 import { nodeView, podView } from './views.ts';
+import { taint, podCondition, finalizer } from '../../crds/names.ts';
+import { shieldState } from '../../crds/index.ts';
 
-export const campusFinalizer = 'yard.dev/campus-shield';
 export const fieldManager = 'yard-campus-controller';
 
 export interface CampusControllerOptions {
@@ -57,9 +56,9 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
     campus: string,
     signal: AbortSignal,
   ): Promise<void> {
-    const others = (node.spec?.taints ?? []).filter((t) => t.key !== shieldTaintKey);
+    const others = (node.spec?.taints ?? []).filter((t) => t.key !== taint.shielded);
     const taints: V1Taint[] = add
-      ? [...others, { key: shieldTaintKey, value: campus, effect: 'NoSchedule' }]
+      ? [...others, { key: taint.shielded, value: campus, effect: 'NoSchedule' }]
       : others;
     // conditional on the version we read: a concurrent taint change is never overwritten
     await mergePatch(
@@ -85,7 +84,7 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
       status: {
         conditions: [
           {
-            type: servingGate,
+            type: podCondition.serving,
             status,
             lastTransitionTime: rfc3339(now()),
             reason: shielded ? 'CampusShielded' : 'CampusServing',
@@ -141,10 +140,10 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
     if (isDeleting(campus)) {
       // a campus going away must never leave its nodes blocked
       await enforce(name, false, nodeViews, podViews, req.signal);
-      await removeFinalizer(mgr.rest, yardKinds.Campus, campus, campusFinalizer);
+      await removeFinalizer(mgr.rest, yardKinds.Campus, campus, finalizer.campusShield);
       return;
     }
-    const current = await addFinalizer(mgr.rest, yardKinds.Campus, campus, campusFinalizer);
+    const current = await addFinalizer(mgr.rest, yardKinds.Campus, campus, finalizer.campusShield);
 
     const t = now();
     const shields = new Map(all.map((c) => [keyOf(c), shieldState(c.spec?.shield, t)]));

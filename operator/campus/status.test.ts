@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { campusLoad } from './desired.ts';
-import type { ShieldState } from './desired.ts';
 import { campusStatus, shieldEvent } from './status.ts';
+import type { ShieldState } from '../../crds/index.ts';
 
 const now = new Date('2026-11-22T10:00:00Z');
 const until = new Date('2026-11-22T10:30:00Z');

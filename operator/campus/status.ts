@@ -1,9 +1,10 @@
 // What a campus's status says, and which Event a shield change deserves. Pure.
 import type { CampusShieldStatus, CampusStatus } from '../../crds/index.ts';
-import { formatBytes, formatCpu, rfc3339, setCondition } from '../runtime/index.ts';
-import type { Condition, EventInput } from '../runtime/index.ts';
+import { formatBytes, formatCpu, rfc3339, setCondition } from '../../runtime/index.ts';
+import type { Condition, EventInput } from '../../runtime/index.ts';
 import { campusSafe } from './desired.ts';
-import type { CampusLoad, Resources, ShieldState } from './desired.ts';
+import type { CampusLoad, Resources } from './desired.ts';
+import type { ShieldState } from '../../crds/index.ts';
 
 const amounts = (r: Resources): { cpu: string; memory: string } => ({
   cpu: formatCpu(Math.max(0, r.cpuMilli)),

@@ -1,30 +1,11 @@
 // Kubernetes objects → the campus controller's views. Pure.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Campus } from '../../crds/index.ts';
-import { milliCpu, parseQuantity } from '../runtime/index.ts';
-import { servingGate, shieldTaintKey, zero, add } from './desired.ts';
+import { milliCpu, parseQuantity } from '../../runtime/index.ts';
+import { zero, add } from './desired.ts';
 import type { NodeView, PodView, Resources } from './desired.ts';
-
-export const zoneLabel = 'topology.kubernetes.io/zone';
-
-/** The labels that select a campus's nodes: its nodeSelector, or zone = its name. */
-export function campusSelector(c: Campus): Record<string, string> {
-  const sel = c.spec?.nodeSelector;
-  return sel && Object.keys(sel).length > 0 ? sel : { [zoneLabel]: c.metadata.name ?? '' };
-}
-
-/** The campus a node belongs to: the first (by name) whose selector it matches. */
-export function campusOfNode(node: V1Node, campuses: readonly Campus[]): string | undefined {
-  const labels = node.metadata?.labels ?? {};
-  const sorted = [...campuses].sort((a, b) =>
-    (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
-  );
-  for (const c of sorted) {
-    if (Object.entries(campusSelector(c)).every(([k, v]) => labels[k] === v))
-      return c.metadata.name;
-  }
-  return undefined;
-}
+import { taint, podCondition } from '../../crds/names.ts';
+import { campusOfNode } from '../../crds/index.ts';
 
 const resources = (r: Record<string, string> | undefined): Resources => ({
   cpuMilli: r?.['cpu'] !== undefined ? milliCpu(r['cpu']) : 0,
@@ -40,7 +21,7 @@ export function nodeView(node: V1Node, campuses: readonly Campus[]): NodeView {
     campus: campusOfNode(node, campuses),
     ready,
     allocatable: resources(node.status?.allocatable),
-    shieldTainted: node.spec?.taints?.some((t) => t.key === shieldTaintKey) ?? false,
+    shieldTainted: node.spec?.taints?.some((t) => t.key === taint.shielded) ?? false,
   };
 }
 
@@ -61,9 +42,10 @@ export function podRequests(pod: V1Pod): Resources {
 
 /** The pod's yard.dev/serving condition, or undefined when it has no such readiness gate. */
 export function servingOf(pod: V1Pod): PodView['serving'] {
-  const gated = pod.spec?.readinessGates?.some((g) => g.conditionType === servingGate) ?? false;
+  const gated =
+    pod.spec?.readinessGates?.some((g) => g.conditionType === podCondition.serving) ?? false;
   if (!gated) return undefined;
-  const cond = pod.status?.conditions?.find((c) => c.type === servingGate)?.status;
+  const cond = pod.status?.conditions?.find((c) => c.type === podCondition.serving)?.status;
   return cond === 'True' || cond === 'False' ? cond : 'absent';
 }
 

@@ -12,8 +12,8 @@ import {
 } from '@kubernetes/client-node';
 import { campusResource, imServiceResource } from '../../crds/index.ts';
 import type { Campus, CampusList, IMService, IMServiceList } from '../../crds/index.ts';
-import { apiMessage, isNotFound, retryTransient } from '../runtime/errors.ts';
-import { formatDuration, parseDuration } from '../runtime/duration.ts';
+import { apiMessage, isNotFound, retryTransient } from '../../runtime/errors.ts';
+import { formatDuration, parseDuration } from '../../runtime/duration.ts';
 
 export const usage = `usage: kubectl yard <command> [options]
 

@@ -9,28 +9,14 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import type { BusinessPriority, IMServiceTier as Tier } from '../../crds/index.ts';
-import { servingGate } from '../campus/desired.ts';
-import { canonicalJson } from '../runtime/object.ts';
-
-/** Priority class values: payment > message > groupchat > moments > any offline work. */
-export const priorityValues: Record<BusinessPriority | 'offline', number> = {
-  payment: 100_000,
-  message: 90_000,
-  groupchat: 80_000,
-  moments: 70_000,
-  offline: 1_000,
-};
-export const priorityClassName = (p: BusinessPriority | 'offline'): string => `yard-${p}`;
-
-export const labels = {
-  imservice: 'yard.dev/imservice',
-  campus: 'yard.dev/campus',
-  tier: 'yard.dev/tier',
-  priority: 'yard.dev/business-priority',
-  framework: 'yard.dev/framework',
-  managedBy: 'app.kubernetes.io/managed-by',
-} as const;
-export const templateHashAnnotation = 'yard.dev/template-hash';
+import { canonicalJson } from '../../runtime/object.ts';
+import {
+  label,
+  annotation,
+  podCondition,
+  priorityValues,
+  priorityClassName,
+} from '../../crds/names.ts';
 
 /** What the desired state needs of an IMService. */
 export interface IMServiceView {
@@ -86,13 +72,13 @@ export function desiredDeployment(
   template: V1PodTemplateSpec,
   hash: string,
 ): V1Deployment {
-  const selector = { [labels.imservice]: s.name, [labels.campus]: campus.name };
+  const selector = { [label.imservice]: s.name, [label.campus]: campus.name };
   const podLabels = {
     ...template.metadata?.labels,
     ...selector,
-    [labels.tier]: s.tier,
-    [labels.priority]: s.businessPriority,
-    [labels.framework]: 'online',
+    [label.tier]: s.tier,
+    [label.businessPriority]: s.businessPriority,
+    [label.framework]: 'online',
   };
   const spec = template.spec ?? { containers: [] };
   const gates = spec.readinessGates ?? [];
@@ -102,8 +88,8 @@ export function desiredDeployment(
     metadata: {
       name: deploymentName(s.name, campus.name),
       namespace: s.namespace,
-      labels: { ...selector, [labels.tier]: s.tier, [labels.managedBy]: 'yard' },
-      annotations: { [templateHashAnnotation]: hash },
+      labels: { ...selector, [label.tier]: s.tier, [label.managedBy]: 'yard' },
+      annotations: { [annotation.templateHash]: hash },
       ownerReferences: [ownerRef(s)],
     },
     spec: {
@@ -117,16 +103,16 @@ export function desiredDeployment(
         metadata: {
           ...template.metadata,
           labels: podLabels,
-          annotations: { ...template.metadata?.annotations, [templateHashAnnotation]: hash },
+          annotations: { ...template.metadata?.annotations, [annotation.templateHash]: hash },
         },
         spec: {
           ...spec,
           schedulerName: s.schedulerName,
           priorityClassName: priorityClassName(s.businessPriority),
           nodeSelector: { ...spec.nodeSelector, ...campus.nodeSelector },
-          readinessGates: gates.some((g) => g.conditionType === servingGate)
+          readinessGates: gates.some((g) => g.conditionType === podCondition.serving)
             ? gates
-            : [...gates, { conditionType: servingGate }],
+            : [...gates, { conditionType: podCondition.serving }],
         },
       },
     },
@@ -149,11 +135,11 @@ export function desiredService(s: IMServiceView): V1Service {
     metadata: {
       name: s.name,
       namespace: s.namespace,
-      labels: { [labels.imservice]: s.name, [labels.tier]: s.tier, [labels.managedBy]: 'yard' },
+      labels: { [label.imservice]: s.name, [label.tier]: s.tier, [label.managedBy]: 'yard' },
       ownerReferences: [ownerRef(s)],
     },
     spec: {
-      selector: { [labels.imservice]: s.name },
+      selector: { [label.imservice]: s.name },
       ports:
         ports.length > 0 ? ports : [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
     },
@@ -165,7 +151,7 @@ export function priorityClasses(): V1PriorityClass[] {
   return (Object.keys(priorityValues) as (BusinessPriority | 'offline')[]).map((p) => ({
     apiVersion: 'scheduling.k8s.io/v1',
     kind: 'PriorityClass',
-    metadata: { name: priorityClassName(p), labels: { [labels.managedBy]: 'yard' } },
+    metadata: { name: priorityClassName(p), labels: { [label.managedBy]: 'yard' } },
     value: priorityValues[p],
     globalDefault: false,
     preemptionPolicy: p === 'offline' ? 'Never' : 'PreemptLowerPriority',

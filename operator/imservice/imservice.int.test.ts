@@ -14,7 +14,7 @@ import { runOperator } from '../../e2e/harness/operator.ts';
 import type { RunningOperator } from '../../e2e/harness/operator.ts';
 import { done, notYet, waitFor } from '../../e2e/harness/wait.ts';
 import { ensureYard } from '../../e2e/harness/yard.ts';
-import { isNotFound } from '../runtime/index.ts';
+import { isNotFound } from '../../runtime/index.ts';
 import { addIMServiceController } from './reconcile.ts';
 
 const exec = promisify(execFile);

@@ -4,9 +4,7 @@
 // the IMService, the Campus objects and the Deployments it owns.
 import type { V1Deployment, V1PodTemplateSpec, V1Service } from '@kubernetes/client-node';
 import type { Campus, IMService } from '../../crds/index.ts';
-import { campusSelector } from '../campus/views.ts';
-import { shieldState } from '../campus/desired.ts';
-import { yardKinds } from '../kinds.ts';
+import { yardKinds } from '../../crds/index.ts';
 import {
   anyOf,
   apply,
@@ -20,22 +18,22 @@ import {
   kinds,
   objectKey,
   ownerKey,
-} from '../runtime/index.ts';
-import type { Controller, Manager, ReconcileRequest, ReconcileResult } from '../runtime/index.ts';
-import { parseDuration } from '../runtime/duration.ts';
-import {
-  desiredDeployment,
-  desiredService,
-  labels,
-  priorityClasses,
-  templateHash,
-  templateHashAnnotation,
-} from './desired.ts';
+} from '../../runtime/index.ts';
+import type {
+  Controller,
+  Manager,
+  ReconcileRequest,
+  ReconcileResult,
+} from '../../runtime/index.ts';
+import { parseDuration } from '../../runtime/duration.ts';
+import { desiredDeployment, desiredService, priorityClasses, templateHash } from './desired.ts';
 import type { CampusPlacement, IMServiceView } from './desired.ts';
 import { nextRolloutStep, rolloutOrder } from './rollout.ts';
 import type { RolloutStep } from './rollout.ts';
 import { perCampusReplicas } from './sizing.ts';
 import { campusCounts, imserviceStatus } from './status.ts';
+import { label, annotation } from '../../crds/names.ts';
+import { campusSelector, shieldState } from '../../crds/index.ts';
 
 export const fieldManager = 'yard-imservice-controller';
 
@@ -99,7 +97,7 @@ function keep(existing: V1Deployment, replicas: number): V1Deployment {
       name: meta.name ?? '',
       namespace: meta.namespace ?? '',
       labels: meta.labels ?? {},
-      annotations: { [templateHashAnnotation]: meta.annotations?.[templateHashAnnotation] ?? '' },
+      annotations: { [annotation.templateHash]: meta.annotations?.[annotation.templateHash] ?? '' },
       ownerReferences: meta.ownerReferences ?? [],
     },
     spec: {
@@ -120,11 +118,11 @@ export function addIMServiceController(
   const services = mgr.informers.informerFor<IMService>(yardKinds.IMService);
   const campuses = mgr.informers.informerFor<Campus>(yardKinds.Campus);
   const deployments = mgr.informers.informerFor<V1Deployment>(kinds.Deployment, {
-    labelSelector: labels.imservice,
+    labelSelector: label.imservice,
   });
   // only to skip applying a Service that is already as wanted
   const servicesCache = mgr.informers.informerFor<V1Service>(kinds.Service, {
-    labelSelector: labels.imservice,
+    labelSelector: label.imservice,
   });
   const events = mgr.eventRecorder('yard.dev/imservice-controller');
 
@@ -155,7 +153,7 @@ export function addIMServiceController(
       const d = byCampus.get(c);
       return {
         campus: c,
-        hash: d?.metadata?.annotations?.[templateHashAnnotation],
+        hash: d?.metadata?.annotations?.[annotation.templateHash],
         available: d ? rolledOut(d, shielded.has(c)) : false,
       };
     });
@@ -199,7 +197,7 @@ export function addIMServiceController(
         const existing = byCampus.get(p.name);
         const desired =
           existing &&
-          existing.metadata?.annotations?.[templateHashAnnotation] !== target &&
+          existing.metadata?.annotations?.[annotation.templateHash] !== target &&
           updating !== p.name
             ? keep(existing, perCampus)
             : desiredDeployment(v, p, perCampus, v.template, target);
@@ -268,7 +266,7 @@ export function addIMServiceController(
         (d) =>
           d.metadata?.namespace === v.namespace && ownerKey(d, yardKinds.IMService) === req.key,
       );
-    const byCampus = new Map(owned.map((d) => [d.metadata?.labels?.[labels.campus] ?? '', d]));
+    const byCampus = new Map(owned.map((d) => [d.metadata?.labels?.[label.campus] ?? '', d]));
     const order = rolloutOrder(
       placements.map((p) => p.name),
       svc.spec.rollout?.campusOrder,
@@ -315,9 +313,9 @@ export function addIMServiceController(
     maxConcurrentReconciles: opts.concurrency ?? 16,
     for: { type: yardKinds.IMService },
     owns: [
-      { type: kinds.Deployment, scope: { labelSelector: labels.imservice } },
+      { type: kinds.Deployment, scope: { labelSelector: label.imservice } },
       // a hand edit of the Service is undone (Services have no status to storm on)
-      { type: kinds.Service, scope: { labelSelector: labels.imservice } },
+      { type: kinds.Service, scope: { labelSelector: label.imservice } },
     ],
     watches: [
       // the per-campus split follows the Campus objects: a campus added,

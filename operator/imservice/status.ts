@@ -1,12 +1,12 @@
 // What an IMService's status says, from what its Deployments report. Pure.
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { IMServiceRolloutPhase, IMServiceStatus } from '../../crds/index.ts';
-import { setCondition } from '../runtime/index.ts';
-import type { Condition } from '../runtime/index.ts';
-import { templateHashAnnotation } from './desired.ts';
+import { setCondition } from '../../runtime/index.ts';
+import type { Condition } from '../../runtime/index.ts';
 import type { RolloutStep } from './rollout.ts';
 import { survivesLossOfAnyCampus } from './sizing.ts';
 import type { CampusCount } from './sizing.ts';
+import { annotation } from '../../crds/names.ts';
 
 /** Per-campus counts; `updated` counts only replicas of the target template. */
 export function campusCounts(
@@ -18,7 +18,7 @@ export function campusCounts(
   return campuses.map((campus) => {
     const d = byCampus.get(campus);
     const s = d?.status;
-    const atTarget = d?.metadata?.annotations?.[templateHashAnnotation] === target;
+    const atTarget = d?.metadata?.annotations?.[annotation.templateHash] === target;
     return {
       campus,
       desired: perCampus,

@@ -8,11 +8,11 @@ import {
   outcomeOf,
   podChanges,
   tally,
-  trackingFinalizer,
   type Counts,
   type JobPodView,
   type JobSpecView,
 } from './desired.ts';
+import { finalizer } from '../../crds/names.ts';
 
 const view = (name: string, over: Partial<JobPodView> = {}): JobPodView => ({
   name,
@@ -207,7 +207,7 @@ describe('desiredPod', () => {
             blockOwnerDeletion: true,
           },
         ],
-        finalizers: [trackingFinalizer],
+        finalizers: [finalizer.offlineJobTracking],
       },
       spec: {
         containers: [{ name: 'w', image: 'img' }],

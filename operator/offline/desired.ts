@@ -8,15 +8,14 @@
 // like a kubelet, removes at once — cannot vanish uncounted. The status write
 // comes first; only then does the finalizer come off.
 import type { V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
-import { priorityClassName } from '../imservice/desired.ts';
 import {
-  podLabels,
-  runDurationAnnotation,
+  label,
+  annotation,
+  finalizer,
   yardSchedulerName,
-} from '../../scheduler/adapter/mapping.ts';
+  priorityClassName,
+} from '../../crds/names.ts';
 
-/** Held on every pod of an OfflineJob until its outcome is in the job's status. */
-export const trackingFinalizer = 'yard.dev/offline-job-tracking';
 export const offlinePriorityClass = priorityClassName('offline');
 
 export interface Amounts {
@@ -176,13 +175,13 @@ export function desiredPod(spec: JobSpecView): V1Pod {
       namespace: spec.namespace,
       labels: {
         ...t.metadata?.labels,
-        [podLabels.framework]: 'offline',
-        [podLabels.queue]: spec.queue,
-        [podLabels.offlineJob]: spec.name,
+        [label.framework]: 'offline',
+        [label.queue]: spec.queue,
+        [label.offlineJob]: spec.name,
       },
       annotations: {
         ...t.metadata?.annotations,
-        ...(spec.runDuration ? { [runDurationAnnotation]: spec.runDuration } : {}),
+        ...(spec.runDuration ? { [annotation.runDuration]: spec.runDuration } : {}),
       },
       ownerReferences: [
         {
@@ -194,7 +193,7 @@ export function desiredPod(spec: JobSpecView): V1Pod {
           blockOwnerDeletion: true,
         },
       ],
-      finalizers: [trackingFinalizer],
+      finalizers: [finalizer.offlineJobTracking],
     },
     spec: {
       ...podSpec,

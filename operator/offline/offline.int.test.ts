@@ -21,10 +21,10 @@ import {
   podsOf,
   quietNodes,
   runScheduler,
-} from '../../scheduler/adapter/testing/harness.ts';
-import type { RunningScheduler } from '../../scheduler/adapter/testing/harness.ts';
-import { yardKinds } from '../kinds.ts';
-import { kinds, mergePatch, RestClient } from '../runtime/index.ts';
+} from '../../e2e/harness/scheduler.ts';
+import type { RunningScheduler } from '../../e2e/harness/scheduler.ts';
+import { yardKinds } from '../../crds/index.ts';
+import { kinds, mergePatch, RestClient } from '../../runtime/index.ts';
 import { addOfflineJobController, addOfflineQueueController } from './reconcile.ts';
 
 let op: RunningOperator | undefined;

@@ -16,10 +16,10 @@
 import { PatchStrategy } from '@kubernetes/client-node';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Campus, OfflineJob, OfflineJobStatus, OfflineQueue } from '../../crds/index.ts';
-import { podLabels, snapshotOf } from '../../scheduler/adapter/mapping.ts';
+import { snapshotOf } from '../../scheduler/adapter/mapping.ts';
 import { schedule, type Grants } from '../../scheduler/core/index.ts';
 import { priorityClasses } from '../imservice/desired.ts';
-import { yardKinds } from '../kinds.ts';
+import { yardKinds } from '../../crds/index.ts';
 import {
   anyOf,
   apply,
@@ -32,8 +32,13 @@ import {
   kinds,
   milliCpu,
   parseQuantity,
-} from '../runtime/index.ts';
-import type { Controller, Manager, ReconcileRequest, ReconcileResult } from '../runtime/index.ts';
+} from '../../runtime/index.ts';
+import type {
+  Controller,
+  Manager,
+  ReconcileRequest,
+  ReconcileResult,
+} from '../../runtime/index.ts';
 import {
   addCounts,
   desiredPod,
@@ -42,11 +47,11 @@ import {
   offlinePriorityClass,
   podChanges,
   tally,
-  trackingFinalizer,
 } from './desired.ts';
 import type { Amounts, Counts, JobPodView, JobSpecView, PodChanges, Tally } from './desired.ts';
 import { jobStatus, queueCheck, queueProblem, queueShare, queueStatus } from './status.ts';
 import { jobPodView, jobSpecView, runningRequests } from './views.ts';
+import { label, finalizer } from '../../crds/names.ts';
 
 export const jobFieldManager = 'yard-offline-job-controller';
 export const queueFieldManager = 'yard-offline-queue-controller';
@@ -64,12 +69,12 @@ export interface OfflineControllerOptions {
 /** The pods of OfflineJobs, shared by both controllers, indexed by job and by queue. */
 function offlinePods(mgr: Manager) {
   return mgr.informers.informerFor<V1Pod>(kinds.Pod, {
-    labelSelector: podLabels.offlineJob,
+    labelSelector: label.offlineJob,
     indexers: {
       [byJob]: (p) => [
-        `${p.metadata?.namespace ?? ''}/${p.metadata?.labels?.[podLabels.offlineJob] ?? ''}`,
+        `${p.metadata?.namespace ?? ''}/${p.metadata?.labels?.[label.offlineJob] ?? ''}`,
       ],
-      [byQueue]: (p) => [p.metadata?.labels?.[podLabels.queue] ?? ''],
+      [byQueue]: (p) => [p.metadata?.labels?.[label.queue] ?? ''],
     },
   });
 }
@@ -119,7 +124,7 @@ export function addOfflineJobController(
   /** Takes the tracking finalizer off (a JSON patch that tests it is still there). */
   async function untrack(namespace: string, name: string, signal: AbortSignal): Promise<void> {
     const pod = pods.store.get(`${namespace}/${name}`);
-    const i = pod?.metadata?.finalizers?.indexOf(trackingFinalizer) ?? -1;
+    const i = pod?.metadata?.finalizers?.indexOf(finalizer.offlineJobTracking) ?? -1;
     if (i < 0) return;
     const path = `/metadata/finalizers/${i}`;
     try {
@@ -127,7 +132,7 @@ export function addOfflineJobController(
         kinds.Pod,
         { namespace, name },
         [
-          { op: 'test', path, value: trackingFinalizer },
+          { op: 'test', path, value: finalizer.offlineJobTracking },
           { op: 'remove', path },
         ],
         PatchStrategy.JsonPatch,
@@ -279,7 +284,7 @@ export function addOfflineJobController(
     reconcile,
     maxConcurrentReconciles: opts.concurrency ?? 4,
     for: { type: yardKinds.OfflineJob },
-    owns: [{ type: kinds.Pod, scope: { labelSelector: podLabels.offlineJob } }],
+    owns: [{ type: kinds.Pod, scope: { labelSelector: label.offlineJob } }],
     watches: [
       {
         // a queue created or removed changes its jobs' Admitted condition
@@ -380,8 +385,8 @@ export function addOfflineQueueController(
     watches: [
       {
         type: kinds.Pod,
-        scope: { labelSelector: podLabels.offlineJob },
-        map: (p: V1Pod) => withAncestors(p.metadata?.labels?.[podLabels.queue]),
+        scope: { labelSelector: label.offlineJob },
+        map: (p: V1Pod) => withAncestors(p.metadata?.labels?.[label.queue]),
       },
       {
         type: yardKinds.OfflineJob,

@@ -9,8 +9,8 @@ import type {
   ResourceAmounts,
 } from '../../crds/index.ts';
 import type { QueueGrant, Resources } from '../../scheduler/core/index.ts';
-import { formatBytes, formatCpu, rfc3339, setCondition } from '../runtime/index.ts';
-import type { Condition } from '../runtime/index.ts';
+import { formatBytes, formatCpu, rfc3339, setCondition } from '../../runtime/index.ts';
+import type { Condition } from '../../runtime/index.ts';
 import { jobEnd, outcomeOf } from './desired.ts';
 import type { Amounts, Counts, JobPodView, JobSpecView } from './desired.ts';
 

@@ -2,8 +2,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { OfflineJob } from '../../crds/index.ts';
 import { podResources } from '../../scheduler/adapter/mapping.ts';
-import { trackingFinalizer } from './desired.ts';
 import type { Amounts, JobPodView, JobSpecView } from './desired.ts';
+import { finalizer } from '../../crds/names.ts';
 
 const disruptionReasons = new Set(['Evicted', 'Preempting', 'Shutdown', 'Terminated']);
 
@@ -29,7 +29,7 @@ export function jobPodView(pod: V1Pod): JobPodView {
     uid: m.uid ?? '',
     phase: pod.status?.phase ?? 'Pending',
     deleting: Boolean(m.deletionTimestamp),
-    tracked: (m.finalizers ?? []).includes(trackingFinalizer),
+    tracked: (m.finalizers ?? []).includes(finalizer.offlineJobTracking),
     disrupted: disrupted(pod),
     bound: Boolean(pod.spec?.nodeName),
     unschedulable: unschedulable(pod),

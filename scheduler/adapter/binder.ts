@@ -5,8 +5,8 @@
 // then Events and status conditions (best effort; they always keep one slot,
 // so they are slowed by a burst of binds, never starved).
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Clock, EventRecorder, Logger, RestClient } from '../../operator/runtime/index.ts';
-import { apiMessage, isNotFound } from '../../operator/runtime/index.ts';
+import type { Clock, EventRecorder, Logger, RestClient } from '../../runtime/index.ts';
+import { apiMessage, isNotFound } from '../../runtime/index.ts';
 import {
   bindingRequest,
   eventReasons,

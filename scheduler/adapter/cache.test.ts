@@ -6,7 +6,14 @@ import { pod } from '../../e2e/harness/builders.ts';
 import { cycle, type Decision } from '../core/index.ts';
 import { SchedulerCache, type Change } from './cache.ts';
 import { onlineAsk, podKey } from './mapping.ts';
-import { campusObject, node, offlineJob, pending, placed, t0 } from './testing/objects.ts';
+import {
+  campusObject,
+  node,
+  offlineJob,
+  pending,
+  placed,
+  t0,
+} from '../../e2e/harness/scheduler-objects.ts';
 
 let now = t0;
 let changes: Change[] = [];

@@ -12,9 +12,9 @@ import { pod } from '../../e2e/harness/builders.ts';
 import { it, kubeConfig } from '../../e2e/harness/kube.ts';
 import { done, notYet, waitFor } from '../../e2e/harness/wait.ts';
 import { ensureYard } from '../../e2e/harness/yard.ts';
-import { kinds, RestClient } from '../../operator/runtime/index.ts';
-import type { Lease } from '../../operator/runtime/index.ts';
-import { cpuByNode, nodeOf, podsOf, quietNodes } from './testing/harness.ts';
+import { kinds, RestClient } from '../../runtime/index.ts';
+import type { Lease } from '../../runtime/index.ts';
+import { cpuByNode, nodeOf, podsOf, quietNodes } from '../../e2e/harness/scheduler.ts';
 
 const main = fileURLToPath(new URL('../main.ts', import.meta.url));
 const cleanup: (() => Promise<void>)[] = [];

@@ -9,7 +9,7 @@
 //   metrics.ts    kube-scheduler's metric names, and Yard's grants and shares
 //   scheduler.ts  the process: informers, leader election, the loop, probes
 //
-// May import: ../core (through its index), operator/runtime, the pure parts of
+// May import: ../core (through its index), runtime, the pure parts of
 // operator/campus and operator/cli, crds/ and @kubernetes/client-node.
 export * from './actions.ts';
 export * from './mapping.ts';

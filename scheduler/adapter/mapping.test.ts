@@ -26,7 +26,7 @@ import {
   queueObject,
   t0,
   threeCampuses,
-} from './testing/objects.ts';
+} from '../../e2e/harness/scheduler-objects.ts';
 
 const Gi = 2 ** 30;
 const yard = (name: string) => pod(name).scheduler('yard');

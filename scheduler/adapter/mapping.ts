@@ -13,9 +13,7 @@ import type {
   OfflineQueue as QueueObject,
   ResourceAmounts,
 } from '../../crds/index.ts';
-import { shieldState } from '../../operator/campus/desired.ts';
-import { campusOfNode, campusSelector, zoneLabel } from '../../operator/campus/views.ts';
-import { parseDuration } from '../../operator/runtime/duration.ts';
+import { parseDuration } from '../../runtime/duration.ts';
 import {
   businessPriorities,
   parseCpu,
@@ -31,20 +29,8 @@ import {
   type Resources,
   type Snapshot,
 } from '../core/index.ts';
-
-export const yardSchedulerName = 'yard';
-
-export const podLabels = {
-  framework: 'yard.dev/framework',
-  imservice: 'yard.dev/imservice',
-  campus: 'yard.dev/campus',
-  businessPriority: 'yard.dev/business-priority',
-  queue: 'yard.dev/queue',
-  offlineJob: 'yard.dev/offline-job',
-} as const;
-
-/** How long an offline pod runs (a Go duration); kwok completes the pod after it. */
-export const runDurationAnnotation = 'yard.dev/run-duration';
+import { annotation, label, yardSchedulerName } from '../../crds/names.ts';
+import { shieldState, campusOfNode, campusSelector } from '../../crds/index.ts';
 
 /** A pod's key in the core and in the informer cache: `namespace/name`. */
 export const podKey = (pod: V1Pod): string =>
@@ -169,12 +155,12 @@ export function jobKeyOf(pod: V1Pod): string | undefined {
   const owner = pod.metadata?.ownerReferences?.find(
     (r) => r.kind === 'OfflineJob' && r.apiVersion.startsWith('yard.dev/'),
   );
-  const name = owner?.name ?? pod.metadata?.labels?.[podLabels.offlineJob];
+  const name = owner?.name ?? pod.metadata?.labels?.[label.offlineJob];
   return name === undefined ? undefined : `${ns}/${name}`;
 }
 
 export const isOffline = (pod: V1Pod): boolean =>
-  pod.metadata?.labels?.[podLabels.framework] === 'offline' || jobKeyOf(pod) !== undefined;
+  pod.metadata?.labels?.[label.framework] === 'offline' || jobKeyOf(pod) !== undefined;
 
 /**
  * What a pod is to the scheduler:
@@ -203,8 +189,8 @@ const isPriority = (p: string | undefined): p is BusinessPriority =>
  * labelled one.
  */
 export function businessPriorityOf(pod: V1Pod): BusinessPriority {
-  const label = pod.metadata?.labels?.[podLabels.businessPriority];
-  if (isPriority(label)) return label;
+  const value = pod.metadata?.labels?.[label.businessPriority];
+  if (isPriority(value)) return value;
   const pc = pod.spec?.priorityClassName?.replace(/^yard-/, '');
   return isPriority(pc) ? pc : 'moments';
 }
@@ -214,7 +200,7 @@ export function serviceOf(pod: V1Pod): string {
   const m = pod.metadata;
   const ns = m?.namespace ?? '';
   const svc =
-    m?.labels?.[podLabels.imservice] ??
+    m?.labels?.[label.imservice] ??
     m?.labels?.['app'] ??
     m?.ownerReferences?.find((r) => r.controller)?.name ??
     m?.name ??
@@ -227,7 +213,7 @@ const jobPriority = (job: OfflineJob | undefined): number => job?.spec.priority 
 
 /** The queue an offline pod runs in: its label, else its job's queue, else `default`. */
 export function queueOf(pod: V1Pod, job: OfflineJob | undefined): string {
-  return pod.metadata?.labels?.[podLabels.queue] ?? job?.spec.queue ?? 'default';
+  return pod.metadata?.labels?.[label.queue] ?? job?.spec.queue ?? 'default';
 }
 
 /**
@@ -237,7 +223,7 @@ export function queueOf(pod: V1Pod, job: OfflineJob | undefined): string {
  * fewer victims).
  */
 export function progressOf(pod: V1Pod, now: number): number {
-  const declared = pod.metadata?.annotations?.[runDurationAnnotation];
+  const declared = pod.metadata?.annotations?.[annotation.runDuration];
   const started = ms(pod.status?.startTime);
   if (declared === undefined || Number.isNaN(started)) return 0;
   let total: number;
@@ -306,12 +292,12 @@ export function campusesOfPod(
   campuses: readonly CampusObject[],
 ): readonly string[] | undefined {
   const sel = pod.spec?.nodeSelector ?? {};
-  const zone = sel[zoneLabel];
+  const zone = sel[label.zone];
   if (zone !== undefined) return [zone];
   const affinity = affinityZones(pod);
   if (affinity) return affinity;
-  const label = pod.metadata?.labels?.[podLabels.campus];
-  if (label !== undefined) return [label];
+  const pinned = pod.metadata?.labels?.[label.campus];
+  if (pinned !== undefined) return [pinned];
   const matching = campuses
     .filter((c) => {
       const want = Object.entries(campusSelector(c));
@@ -328,7 +314,7 @@ function affinityZones(pod: V1Pod): string[] | undefined {
       ?.nodeSelectorTerms ?? [];
   const zones = new Set<string>();
   for (const t of terms) {
-    const e = t.matchExpressions?.find((x) => x.key === zoneLabel && x.operator === 'In');
+    const e = t.matchExpressions?.find((x) => x.key === label.zone && x.operator === 'In');
     if (!e) return undefined; // a term that allows any zone: the pod is not pinned
     for (const v of e.values ?? []) zones.add(v);
   }
@@ -379,7 +365,7 @@ export function onlineAsk(pod: V1Pod, campus: string): OnlineAsk {
 
 /** The campus an offline job is pinned to by its pods' zone, if any. */
 function jobCampus(pods: readonly V1Pod[]): string | undefined {
-  const zones = new Set(pods.map((p) => p.spec?.nodeSelector?.[zoneLabel]));
+  const zones = new Set(pods.map((p) => p.spec?.nodeSelector?.[label.zone]));
   const [only] = [...zones];
   return zones.size === 1 ? only : undefined;
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { pod } from '../../e2e/harness/builders.ts';
 import { podKey } from './mapping.ts';
 import { SchedulingQueue } from './queue.ts';
-import { pending } from './testing/objects.ts';
+import { pending } from '../../e2e/harness/scheduler-objects.ts';
 
 const online = (n: string) => pending(pod(n).scheduler('yard').build());
 const member = (n: string, job: string) =>

@@ -10,8 +10,8 @@ import { ensureYard } from '../../e2e/harness/yard.ts';
 import type { IMService } from '../../crds/index.ts';
 import { runOperator } from '../../e2e/harness/operator.ts';
 import { addIMServiceController } from '../../operator/imservice/reconcile.ts';
-import { yardKinds } from '../../operator/kinds.ts';
-import { kinds, mergePatch, RestClient } from '../../operator/runtime/index.ts';
+import { yardKinds } from '../../crds/index.ts';
+import { kinds, mergePatch, RestClient } from '../../runtime/index.ts';
 import {
   allBound,
   createQueue,
@@ -22,8 +22,8 @@ import {
   quietNodes,
   runScheduler,
   setShield,
-} from './testing/harness.ts';
-import type { RunningScheduler } from './testing/harness.ts';
+} from '../../e2e/harness/scheduler.ts';
+import type { RunningScheduler } from '../../e2e/harness/scheduler.ts';
 
 let running: RunningScheduler | undefined;
 const cleanup: (() => Promise<void>)[] = [];

@@ -18,7 +18,7 @@ import type {
   OfflineJob,
   OfflineQueue as QueueObject,
 } from '../../crds/index.ts';
-import { yardKinds } from '../../operator/kinds.ts';
+import { yardKinds } from '../../crds/index.ts';
 import {
   EventRecorder,
   InformerFactory,
@@ -39,7 +39,7 @@ import {
   type LeaderElectionConfig,
   type Logger,
   type ProbeServer,
-} from '../../operator/runtime/index.ts';
+} from '../../runtime/index.ts';
 import {
   cycle,
   defaultPolicy,
@@ -59,8 +59,8 @@ import {
   onlineAsk,
   podKey,
   podResources,
-  yardSchedulerName,
 } from './mapping.ts';
+import { yardSchedulerName } from '../../crds/names.ts';
 import { SchedulerMetrics } from './metrics.ts';
 
 export interface SchedulerOptions {

@@ -20,7 +20,7 @@ import {
   quietNodes,
   runScheduler,
   setShield,
-} from './testing/harness.ts';
+} from '../../e2e/harness/scheduler.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 beforeAll(async () => {

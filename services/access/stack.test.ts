@@ -4,8 +4,8 @@ import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createClient } from './client.ts';
-import { metricValue, startStack, useStack } from '../testing/stack.ts';
-import { drain, must, users } from '../testing/users.ts';
+import { metricValue, startStack, useStack } from '../../e2e/harness/im-stack.ts';
+import { drain, must, users } from '../../e2e/harness/im-users.ts';
 
 const t = useStack();
 

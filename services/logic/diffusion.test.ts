@@ -12,8 +12,8 @@ import { silentLogger } from '../shared/log.ts';
 import type { RunningService } from '../shared/service.ts';
 import { signTicket } from '../shared/ticket.ts';
 import { staticEndpoints } from '../shared/upstream.ts';
-import { metricValue, useStack } from '../testing/stack.ts';
-import { drain, must, users } from '../testing/users.ts';
+import { metricValue, useStack } from '../../e2e/harness/im-stack.ts';
+import { drain, must, users } from '../../e2e/harness/im-users.ts';
 import { createLogic } from './app.ts';
 
 // the stack's own logic instance diffuses nothing: each test chooses its workers

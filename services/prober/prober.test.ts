@@ -3,7 +3,7 @@
 // notices when the backend stops answering.
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { useStack } from '../testing/stack.ts';
+import { useStack } from '../../e2e/harness/im-stack.ts';
 import { createProberService } from './app.ts';
 import type { ProberReport } from './prober.ts';
 import { startProber } from './prober.ts';

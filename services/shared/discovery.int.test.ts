@@ -8,8 +8,9 @@ import { afterEach, describe, expect } from 'vitest';
 import { pod } from '../../e2e/harness/builders.ts';
 import { it, kubeConfig } from '../../e2e/harness/kube.ts';
 import { done, notYet, waitFor } from '../../e2e/harness/wait.ts';
-import { resolveEndpoints, servingCondition, watchPodEndpoints } from './discovery.ts';
+import { resolveEndpoints, watchPodEndpoints } from './discovery.ts';
 import type { PodEndpoints } from './discovery.ts';
+import { podCondition } from '../../crds/names.ts';
 
 const watches: PodEndpoints[] = [];
 afterEach(() => {
@@ -23,7 +24,7 @@ async function setServing(core: CoreV1Api, ns: string, name: string, status: 'Tr
       namespace: ns,
       body: {
         status: {
-          conditions: [{ type: servingCondition, status, lastTransitionTime: new Date() }],
+          conditions: [{ type: podCondition.serving, status, lastTransitionTime: new Date() }],
         },
       },
     },
@@ -48,7 +49,7 @@ describe('pod discovery', () => {
         namespace: ns,
         body: pod(name)
           .labels({ tier: name === 'other' ? 'access' : 'logic' })
-          .readinessGate(servingCondition)
+          .readinessGate(podCondition.serving)
           .build(),
       });
     }

@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { parseEndpointSpec, podEndpoint, servingCondition } from './discovery.ts';
+import { parseEndpointSpec, podEndpoint } from './discovery.ts';
+import { podCondition } from '../../crds/names.ts';
 
 describe('parseEndpointSpec', () => {
   it.each([
@@ -81,14 +82,14 @@ describe('podEndpoint', () => {
     {
       name: 'shielded: serving False while Ready has not followed yet',
       edit: (p) => {
-        p.status?.conditions?.push({ type: servingCondition, status: 'False' });
+        p.status?.conditions?.push({ type: podCondition.serving, status: 'False' });
       },
       want: undefined,
     },
     {
       name: 'serving True',
       edit: (p) => {
-        p.status?.conditions?.push({ type: servingCondition, status: 'True' });
+        p.status?.conditions?.push({ type: podCondition.serving, status: 'True' });
       },
       want: 'http://127.16.3.9:8080',
     },

@@ -19,9 +19,7 @@ import type { Logger } from './log.ts';
 import { silentLogger } from './log.ts';
 import { staticEndpoints } from './upstream.ts';
 import type { EndpointSource } from './upstream.ts';
-
-/** The pod condition the campus shield flips; a pod without it serves. */
-export const servingCondition = 'yard.dev/serving';
+import { podCondition } from '../../crds/names.ts';
 
 export type EndpointSpec =
   | { readonly kind: 'static'; readonly urls: readonly string[] }
@@ -64,7 +62,8 @@ export function podEndpoint(pod: V1Pod, port: string | undefined): string | unde
   if (!ip || pod.metadata?.deletionTimestamp || pod.status?.phase !== 'Running') return undefined;
   const conditions = pod.status.conditions ?? [];
   if (!conditions.some((c) => c.type === 'Ready' && c.status === 'True')) return undefined;
-  if (conditions.some((c) => c.type === servingCondition && c.status !== 'True')) return undefined;
+  if (conditions.some((c) => c.type === podCondition.serving && c.status !== 'True'))
+    return undefined;
   const number = containerPort(pod, port);
   return number === undefined ? undefined : `http://${ip}:${number}`;
 }

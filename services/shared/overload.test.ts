@@ -7,8 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiResult, Session } from '../access/client.ts';
-import { metricValue, useStack } from '../testing/stack.ts';
-import { must, users } from '../testing/users.ts';
+import { metricValue, useStack } from '../../e2e/harness/im-stack.ts';
+import { must, users } from '../../e2e/harness/im-users.ts';
 import { defaultAdmissionPolicy } from './admission.ts';
 
 const slots = 2;

@@ -6,8 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../access/client.ts';
 import type { Session } from '../access/client.ts';
 import { encodeSnapshot } from '../logic/snapshot.ts';
-import { useStack } from '../testing/stack.ts';
-import { drain, must, users } from '../testing/users.ts';
+import { useStack } from '../../e2e/harness/im-stack.ts';
+import { drain, must, users } from '../../e2e/harness/im-users.ts';
 import { deriveKey, signTicket } from './ticket.ts';
 
 /** An asymmetric matcher typed as what it is compared with, not `any`. */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startProber } from '../prober/prober.ts';
-import { useStack } from '../testing/stack.ts';
+import { useStack } from '../../e2e/harness/im-stack.ts';
 
 const t = useStack({ logicInstances: 2 });
 

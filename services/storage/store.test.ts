@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message } from '../shared/im.ts';
-import { startEtcdCluster } from '../testing/etcd-cluster.ts';
-import type { EtcdCluster } from '../testing/etcd-cluster.ts';
+import { startEtcdCluster } from '../../e2e/harness/etcd-cluster.ts';
+import type { EtcdCluster } from '../../e2e/harness/etcd-cluster.ts';
 import { createEtcd, prefixEnd } from './etcd.ts';
 import { StoreError, createStore } from './store.ts';
 

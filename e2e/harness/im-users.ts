@@ -1,7 +1,7 @@
 // Fixtures: users registered, logged in and made contacts of each other
 // through the access tier. Only tests import this file.
-import { createClient } from '../access/client.ts';
-import type { ApiResult, Session } from '../access/client.ts';
+import { createClient } from '../../services/access/client.ts';
+import type { ApiResult, Session } from '../../services/access/client.ts';
 
 export const password = 'correct horse battery';
 

@@ -2,7 +2,7 @@
 // `node('a-1').campus('campus-a').cpu('32')`, `campusObject('campus-b').shield(60)`,
 // `offlineJob('ns/etl').min(4)`. Pods come from e2e/harness/builders.ts.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import type { Campus, OfflineJob, OfflineQueue } from '../../../crds/index.ts';
+import type { Campus, OfflineJob, OfflineQueue } from '../../crds/index.ts';
 
 export const t0 = Date.UTC(2026, 4, 1, 8, 0, 0);
 

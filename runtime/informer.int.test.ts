@@ -2,16 +2,16 @@
 // purpose between them (testing/fault-proxy.ts) and etcd history compacted
 // on demand (testing/etcd.ts) for a real 410 Gone.
 import { afterEach, expect, inject } from 'vitest';
-import { readState } from '../../e2e/control-plane/cluster.ts';
-import { it } from '../../e2e/harness/kube.ts';
-import { done, notYet, waitFor } from '../../e2e/harness/wait.ts';
+import { readState } from '../e2e/control-plane/cluster.ts';
+import { it } from '../e2e/harness/kube.ts';
+import { done, notYet, waitFor } from '../e2e/harness/wait.ts';
 import { Informer } from './informer.ts';
 import type { KubeObject } from './object.ts';
 import { kinds } from './resource.ts';
 import type { ResourceType } from './resource.ts';
 import { RestClient } from './rest.ts';
-import { compactEtcd } from './testing/etcd.ts';
-import { FaultProxy } from './testing/fault-proxy.ts';
+import { compactEtcd } from '../e2e/harness/etcd-compact.ts';
+import { FaultProxy } from '../e2e/harness/fault-proxy.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -8,8 +8,8 @@ import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureBinaries, findBinaries } from '../../e2e/control-plane/binaries.ts';
-import { freePort, logTail } from '../../e2e/control-plane/process.ts';
+import { ensureBinaries, findBinaries } from '../control-plane/binaries.ts';
+import { freePort, logTail } from '../control-plane/process.ts';
 
 export const campuses = ['campus-a', 'campus-b', 'campus-c'] as const;
 

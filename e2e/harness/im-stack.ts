@@ -3,17 +3,17 @@
 // Only tests import this file.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
-import { createAccess } from '../access/app.ts';
-import type { AccessConfig } from '../access/app.ts';
-import { createLogic } from '../logic/app.ts';
-import type { LogicConfig } from '../logic/app.ts';
-import { silentLogger } from '../shared/log.ts';
-import type { RunningService, ServiceApp } from '../shared/service.ts';
-import { staticEndpoints } from '../shared/upstream.ts';
-import { createStorage } from '../storage/app.ts';
+import { createAccess } from '../../services/access/app.ts';
+import type { AccessConfig } from '../../services/access/app.ts';
+import { createLogic } from '../../services/logic/app.ts';
+import type { LogicConfig } from '../../services/logic/app.ts';
+import { silentLogger } from '../../services/shared/log.ts';
+import type { RunningService, ServiceApp } from '../../services/shared/service.ts';
+import { staticEndpoints } from '../../services/shared/upstream.ts';
+import { createStorage } from '../../services/storage/app.ts';
 import { startEtcdCluster } from './etcd-cluster.ts';
 import type { EtcdCluster } from './etcd-cluster.ts';
-import type { StorageConfig } from '../storage/app.ts';
+import type { StorageConfig } from '../../services/storage/app.ts';
 
 export interface StackOptions {
   readonly etcd: readonly string[];

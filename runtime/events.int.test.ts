@@ -1,7 +1,7 @@
 // Events as the API server stores them: one Event per distinct occurrence,
 // repeats folded into its series.
 import { expect } from 'vitest';
-import { it } from '../../e2e/harness/kube.ts';
+import { it } from '../e2e/harness/kube.ts';
 import { EventRecorder, restEventSink } from './events.ts';
 import type { KubeEvent } from './events.ts';
 import type { KubeObject } from './object.ts';

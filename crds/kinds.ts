@@ -1,4 +1,6 @@
-// Yard's own kinds as the runtime's ResourceType, from the generated API.
+// Yard's kinds as the controller runtime addresses them (group, version,
+// plural resource, kind, scope), from the generated API. The shape is the
+// runtime's ResourceType, written out so that crds/ imports no other folder.
 import {
   campusResource,
   drillRunResource,
@@ -7,8 +9,15 @@ import {
   imServiceResource,
   offlineJobResource,
   offlineQueueResource,
-} from '../crds/index.ts';
-import type { ResourceType } from './runtime/index.ts';
+} from './generated/types.ts';
+
+export interface YardKind {
+  readonly group: string;
+  readonly version: string;
+  readonly resource: string;
+  readonly kind: string;
+  readonly namespaced: boolean;
+}
 
 const rt = (r: {
   readonly group: string;
@@ -16,7 +25,7 @@ const rt = (r: {
   readonly plural: string;
   readonly kind: string;
   readonly namespaced: boolean;
-}): ResourceType => ({
+}): YardKind => ({
   group: r.group,
   version: r.version,
   resource: r.plural,

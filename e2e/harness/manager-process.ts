@@ -2,9 +2,9 @@
 // (SIGTERM) or kill it (SIGKILL). Configured by environment: KUBECONFIG,
 // NAMESPACE, IDENTITY, LEASE_MS. Logs JSON lines to stderr.
 import { KubeConfig } from '@kubernetes/client-node';
-import { jsonLogger } from '../logger.ts';
-import { Manager } from '../manager.ts';
-import { kinds } from '../resource.ts';
+import { jsonLogger } from '../../runtime/logger.ts';
+import { Manager } from '../../runtime/manager.ts';
+import { kinds } from '../../runtime/resource.ts';
 
 const env = (name: string): string => {
   const v = process.env[name];

@@ -4,9 +4,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { afterEach, expect } from 'vitest';
-import { it } from '../../e2e/harness/kube.ts';
-import type { Clients } from '../../e2e/harness/kube.ts';
-import { done, notYet, waitFor } from '../../e2e/harness/wait.ts';
+import { it } from '../e2e/harness/kube.ts';
+import type { Clients } from '../e2e/harness/kube.ts';
+import { done, notYet, waitFor } from '../e2e/harness/wait.ts';
 import { apply, mergePatch } from './apply.ts';
 import type { Reconciler } from './controller.ts';
 import { nullLogger } from './logger.ts';

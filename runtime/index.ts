@@ -1,4 +1,4 @@
-// operator/runtime: the controller runtime every Yard controller runs on —
+// runtime: the controller runtime every Yard controller runs on —
 // what controller-runtime gives Go operators and @kubernetes/client-node does
 // not: shared informers with a cache (informer.ts, informer-factory.ts,
 // cache.ts), a work queue (workqueue.ts, backoff.ts), controllers with event

@@ -1,8 +1,8 @@
 // Two electors on one Lease of the real API server.
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, expect } from 'vitest';
-import { it } from '../../e2e/harness/kube.ts';
-import { done, notYet, waitFor } from '../../e2e/harness/wait.ts';
+import { it } from '../e2e/harness/kube.ts';
+import { done, notYet, waitFor } from '../e2e/harness/wait.ts';
 import { LeaderElector } from './leader-election.ts';
 import type { Lease } from './leader-election.ts';
 import { kinds } from './resource.ts';

@@ -2,20 +2,14 @@
 // (like e2e/harness's runOperator), and the cluster-wide facts the tests wait
 // on and check — where pods are, what Events say, whether nodes are free.
 import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
-import type { Campus, OfflineQueue } from '../../../crds/index.ts';
-import { yardKinds } from '../../../operator/kinds.ts';
-import {
-  isNotFound,
-  kinds,
-  mergePatch,
-  nullLogger,
-  RestClient,
-} from '../../../operator/runtime/index.ts';
-import type { KubeEvent } from '../../../operator/runtime/index.ts';
-import { done, notYet, waitFor } from '../../../e2e/harness/wait.ts';
-import { podResources } from '../mapping.ts';
-import { YardScheduler } from '../scheduler.ts';
-import type { SchedulerOptions } from '../scheduler.ts';
+import type { Campus, OfflineQueue } from '../../crds/index.ts';
+import { yardKinds } from '../../crds/index.ts';
+import { isNotFound, kinds, mergePatch, nullLogger, RestClient } from '../../runtime/index.ts';
+import type { KubeEvent } from '../../runtime/index.ts';
+import { done, notYet, waitFor } from './wait.ts';
+import { podResources } from '../../scheduler/adapter/mapping.ts';
+import { YardScheduler } from '../../scheduler/adapter/scheduler.ts';
+import type { SchedulerOptions } from '../../scheduler/adapter/scheduler.ts';
 
 export interface RunningScheduler {
   readonly scheduler: YardScheduler;

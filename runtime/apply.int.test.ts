@@ -2,8 +2,8 @@
 // on a small custom resource with a status subresource (a test CRD of our
 // own, so the test does not depend on the shape of Yard's CRDs).
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { it, kubeConfig } from '../../e2e/harness/kube.ts';
-import { done, notYet, waitFor } from '../../e2e/harness/wait.ts';
+import { it, kubeConfig } from '../e2e/harness/kube.ts';
+import { done, notYet, waitFor } from '../e2e/harness/wait.ts';
 import { apply, applyStatus, mergePatch, patchStatus } from './apply.ts';
 import { setCondition } from './conditions.ts';
 import type { Condition } from './conditions.ts';
