@@ -46,3 +46,48 @@ export function shieldState(shield: ShieldSpec | undefined, now: Date): ShieldSt
   }
   return { kind: 'active', until, reason: shield.reason, by: shield.by ?? 'unknown' };
 }
+
+/** Which campuses select a node, and which nodes each campus selects. */
+export interface CampusMembership {
+  /** Per campus (every Campus given, by name): the nodes it selects, sorted, overlaps included. */
+  readonly selected: ReadonlyMap<string, readonly string[]>;
+  /** The campus each node counts in: the first by name that selects it (campusOfNode). */
+  readonly campusOf: ReadonlyMap<string, string>;
+  /** Nodes that more than one campus selects, with those campuses sorted by name. */
+  readonly overlaps: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * Who selects which node. A campus that selects no node, or only nodes an
+ * earlier campus (by name) already owns, has no capacity of its own: callers
+ * must neither spread services over it nor call it safe.
+ */
+export function campusMembership(
+  campuses: readonly Campus[],
+  nodes: readonly V1Node[],
+): CampusMembership {
+  const sorted = [...campuses].sort((a, b) =>
+    (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+  );
+  const selectors = sorted.map((c) => [c.metadata.name ?? '', campusSelector(c)] as const);
+  const selected = new Map<string, string[]>(selectors.map(([n]) => [n, []]));
+  const campusOf = new Map<string, string>();
+  const overlaps = new Map<string, string[]>();
+  for (const node of nodes) {
+    const name = node.metadata?.name ?? '';
+    const labels = node.metadata?.labels ?? {};
+    const mine = selectors
+      .filter(([, sel]) => Object.entries(sel).every(([k, v]) => labels[k] === v))
+      .map(([c]) => c);
+    for (const c of mine) selected.get(c)?.push(name);
+    if (mine[0] !== undefined) campusOf.set(name, mine[0]);
+    if (mine.length > 1) overlaps.set(name, mine);
+  }
+  for (const list of selected.values()) list.sort();
+  return { selected, campusOf, overlaps };
+}
+
+/** The campuses that own at least one node (campusOf): the ones capacity can be spread over. */
+export function campusesWithNodes(m: CampusMembership): string[] {
+  return [...new Set(m.campusOf.values())].sort();
+}

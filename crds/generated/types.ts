@@ -77,6 +77,16 @@ export interface CampusSpec {
    * --for 30m --reason "…"` sets it; `kubectl yard unshield CAMPUS` removes it.
    */
   shield?: CampusShield;
+  /**
+   * Makes every Yard-run instance in the campus unreachable — a harsher block than the shield, for
+   * the drill's `blackhole` mode or a person rehearsing a campus loss. Nothing is routed away:
+   * callers must notice the failures and stop calling those instances on their own. The node agent
+   * of each of the campus's nodes enforces it locally (a NetworkPolicy would on a real cluster)
+   * and lifts it by itself when `until` passes, even if whoever set it is gone. Delete the field,
+   * or let `until` pass, to lift it. `kubectl yard blackhole CAMPUS --for 5m --reason "…"` sets
+   * it; `kubectl yard unblackhole CAMPUS` removes it.
+   */
+  blackhole?: CampusBlackhole;
 }
 
 /**
@@ -95,6 +105,27 @@ export interface CampusShield {
    */
   until: string;
   /** Who set the shield (a person or "drill/<DrillRun name>"), for the audit trail. */
+  by?: string;
+}
+
+/**
+ * Makes every Yard-run instance in the campus unreachable — a harsher block than the shield, for
+ * the drill's `blackhole` mode or a person rehearsing a campus loss. Nothing is routed away:
+ * callers must notice the failures and stop calling those instances on their own. The node agent
+ * of each of the campus's nodes enforces it locally (a NetworkPolicy would on a real cluster) and
+ * lifts it by itself when `until` passes, even if whoever set it is gone. Delete the field, or let
+ * `until` pass, to lift it. `kubectl yard blackhole CAMPUS --for 5m --reason "…"` sets it;
+ * `kubectl yard unblackhole CAMPUS` removes it.
+ */
+export interface CampusBlackhole {
+  /** Why the campus is blackholed, for the people who see it, e.g. "drill 2026-12-07". */
+  reason: string;
+  /**
+   * When the blackhole lifts by itself. The node agents lift it at this time whether or not anyone
+   * is watching. An RFC 3339 date-time, e.g. "2026-05-01T08:00:00Z".
+   */
+  until: string;
+  /** Who set it (a person or "drill/<DrillRun name>"), for the audit trail. */
   by?: string;
 }
 

@@ -43,6 +43,32 @@ const shield = obj(
   { typeName: 'CampusShield' },
 );
 
+const blackhole = obj(
+  'Makes every Yard-run instance in the campus unreachable — a harsher block than the shield, for the drill\'s `blackhole` mode or a person rehearsing a campus loss. Nothing is routed away: callers must notice the failures and stop calling those instances on their own. The node agent of each of the campus\'s nodes enforces it locally (a NetworkPolicy would on a real cluster) and lifts it by itself when `until` passes, even if whoever set it is gone. Delete the field, or let `until` pass, to lift it. `kubectl yard blackhole CAMPUS --for 5m --reason "…"` sets it; `kubectl yard unblackhole CAMPUS` removes it.',
+  {
+    reason: req(
+      str('Why the campus is blackholed, for the people who see it, e.g. "drill 2026-12-07".', {
+        maxLength: 256,
+        rules: [
+          {
+            rule: 'self.trim().size() > 0',
+            message: '{field} must say why the campus is blackholed (it is blank)',
+          },
+        ],
+      }),
+    ),
+    until: req(
+      dateTime(
+        'When the blackhole lifts by itself. The node agents lift it at this time whether or not anyone is watching.',
+      ),
+    ),
+    by: str('Who set it (a person or "drill/<DrillRun name>"), for the audit trail.', {
+      maxLength: 128,
+    }),
+  },
+  { typeName: 'CampusBlackhole' },
+);
+
 export const campus: KindSource = {
   kind: 'Campus',
   plural: 'campuses',
@@ -70,6 +96,7 @@ export const campus: KindSource = {
         { minimum: 1, maximum: 100 },
       ),
       shield,
+      blackhole,
     },
     { typeName: 'CampusSpec', default: {} },
   ),
@@ -143,6 +170,13 @@ export const campus: KindSource = {
       type: 'string',
       jsonPath: conditionStatus('CampusSafe'),
       description: "Whether the other campuses can absorb this one's online load.",
+    },
+    {
+      name: 'Blackhole',
+      type: 'date',
+      jsonPath: '.spec.blackhole.until',
+      description: 'Until when the campus is blackholed (its instances unreachable), if it is.',
+      priority: 1,
     },
     {
       name: 'Until',
