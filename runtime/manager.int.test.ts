@@ -130,7 +130,7 @@ it('is not ready while a cache cannot sync, and says which', async ({ kube, ns }
 
 // ---- as real processes -----------------------------------------------------
 
-const script = fileURLToPath(new URL('./testing/manager-process.ts', import.meta.url));
+const script = fileURLToPath(new URL('../e2e/harness/manager-process.ts', import.meta.url));
 
 interface Proc {
   readonly child: ChildProcess;
