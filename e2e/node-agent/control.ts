@@ -1,25 +1,20 @@
-// The agent's control API on loopback, for drills and people (the CLI in
+// The agent's control API on loopback, for people and tests (the CLI in
 // main.ts calls it):
 //   GET  /healthz
-//   GET  /status                        what is frozen, and what runs where (pids, states, restarts)
-//   POST /blackhole?campus=C | ?node=N  freezes a campus or a node
-//   POST /thaw[?campus=C | ?node=N]     lifts one blackhole, or all
+//   GET  /status   the blackholes in force and the nodes they hold, what runs where (pids, states, restarts)
+// It sets nothing. A blackhole used to be a call here (POST /blackhole,
+// /thaw), which stayed in force when its caller died; it is Campus.spec.blackhole
+// now, and the old routes answer 410 Gone saying so.
 import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BlackholeTarget, NodeAgent } from './agent.ts';
+import type { NodeAgent } from './agent.ts';
 
-export type Controlled = Pick<NodeAgent, 'blackhole' | 'thaw' | 'blackholes' | 'pods'>;
+export type Controlled = Pick<NodeAgent, 'blackholes' | 'pods'>;
 
-/** The target named by `campus` or `node` (exactly one), none, or why the query is wrong. */
-export function targetOf(q: URLSearchParams): BlackholeTarget | undefined | { error: string } {
-  const campus = q.get('campus');
-  const node = q.get('node');
-  if (campus && node) return { error: 'name a campus or a node, not both' };
-  if (campus) return { campus };
-  if (node) return { node };
-  return undefined;
-}
+/** Where a blackhole is set now, for the retired routes and commands. */
+export const blackholeMoved =
+  'a blackhole is Campus.spec.blackhole now, which the agent watches and lifts at its until: kubectl yard blackhole CAMPUS --for 5m --reason "…" (or kubectl patch campus CAMPUS --type merge -p \'{"spec":{"blackhole":{"reason":"…","until":"<RFC 3339>"}}}\'); delete the field to lift it';
 
 function send(res: ServerResponse, code: number, body: unknown): void {
   res.writeHead(code, { 'Content-Type': 'application/json' });
@@ -39,8 +34,6 @@ export async function serveControl(
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
-    const target = targetOf(url.searchParams);
-    if (target && 'error' in target) return send(res, 400, { error: target.error });
     try {
       switch (route) {
         case 'GET /healthz':
@@ -48,15 +41,13 @@ export async function serveControl(
         case 'GET /status':
           return send(res, 200, { blackholes: agent.blackholes(), pods: agent.pods() });
         case 'POST /blackhole':
-          if (!target) return send(res, 400, { error: 'blackhole needs ?campus=C or ?node=N' });
-          return send(res, 200, agent.blackhole(target));
         case 'POST /thaw':
-          return send(res, 200, agent.thaw(target));
+          return send(res, 410, { error: blackholeMoved });
         default:
           return send(res, 404, { error: `no route ${route}` });
       }
     } catch (err) {
-      return send(res, 404, { error: err instanceof Error ? err.message : String(err) });
+      return send(res, 500, { error: err instanceof Error ? err.message : String(err) });
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -74,20 +65,11 @@ export async function serveControl(
   };
 }
 
-export type ControlCommand = 'blackhole' | 'thaw' | 'status';
-
-/** Calls a running agent's control API; throws with the agent's message on an error. */
-export async function callControl(
-  base: string,
-  command: ControlCommand,
-  target?: BlackholeTarget,
-): Promise<unknown> {
-  const q = target ? `?${new URLSearchParams(target).toString()}` : '';
-  const [method, path] = command === 'status' ? ['GET', '/status'] : ['POST', `/${command}${q}`];
+/** Asks a running agent for its status; throws with the agent's message on an error. */
+export async function callControl(base: string, command: 'status'): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(`${base.replace(/\/$/, '')}${path}`, {
-      method,
+    res = await fetch(`${base.replace(/\/$/, '')}/${command}`, {
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {

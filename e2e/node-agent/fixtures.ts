@@ -1,7 +1,13 @@
-// What the node agent's integration tests share: echo pods, and ways to ask
-// whether a process answers, is Ready, or is gone. Only tests import this.
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+// What the node agent's integration tests share: echo pods, ways to ask
+// whether a process answers, is Ready, or is gone, and a campus's blackhole
+// set as anyone would set it (the Campus field). Only tests import this.
+import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { yardKinds } from '../../crds/kinds.ts';
+import type { Campus } from '../../crds/generated/types.ts';
+import { mergePatch } from '../../runtime/apply.ts';
+import { rfc3339 } from '../../runtime/clock.ts';
+import { RestClient } from '../../runtime/rest.ts';
 import { jsonLogger } from '../../runtime/logger.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { pod } from '../harness/builders.ts';
@@ -131,4 +137,26 @@ export async function setCondition(
     },
     setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
   );
+}
+
+/**
+ * Sets a campus's blackhole to lift `seconds` from now (whole seconds, as
+ * metav1.Time), or with null deletes it; returns the until it set.
+ */
+export async function setBlackhole(
+  kc: KubeConfig,
+  campus: string,
+  seconds: number | null,
+): Promise<Date | undefined> {
+  const until = seconds === null ? undefined : new Date(Date.now() + seconds * 1000);
+  const blackhole = until
+    ? { reason: 'node agent test', until: rfc3339(until), by: 'node-agent-test' }
+    : null;
+  await mergePatch<Campus>(
+    new RestClient(kc),
+    yardKinds.Campus,
+    { name: campus },
+    { spec: { blackhole } },
+  );
+  return until && new Date(rfc3339(until));
 }

@@ -9,18 +9,23 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { users, must, drain } from '../harness/im-users.ts';
 import { pod } from '../harness/builders.ts';
 import { it, kubeConfig } from '../harness/kube.ts';
+import { done, notYet, waitFor } from '../harness/wait.ts';
+import { ensureYard } from '../harness/yard.ts';
 import { startNodeAgent } from './agent.ts';
 import type { NodeAgent } from './agent.ts';
-import { isReady, testLog, waitForPod } from './fixtures.ts';
+import { isReady, setBlackhole, testLog, waitForPod } from './fixtures.ts';
 import { label } from '../../crds/names.ts';
 
 const campuses = ['campus-a', 'campus-b', 'campus-c'] as const;
 let agent: NodeAgent;
 
+const kc = kubeConfig();
 beforeAll(async () => {
-  agent = await startNodeAgent({ kubeConfig: kubeConfig(), ...testLog });
+  await ensureYard(kc);
+  agent = await startNodeAgent({ kubeConfig: kc, ...testLog });
 });
 afterAll(async () => {
+  await setBlackhole(kc, 'campus-c', null);
   await agent?.stop();
 });
 
@@ -143,9 +148,16 @@ describe('the IM backend on the node agent', () => {
     expect(first.ids).toEqual(['alice/m1']);
 
     // campus-c holds one etcd member of three: writes go on without it
-    agent.blackhole({ campus: 'campus-c' });
+    await setBlackhole(kc, 'campus-c', 120);
+    await waitFor(
+      'the agent to hold campus-c',
+      () =>
+        agent.blackholes().campuses.some((c) => c.campus === 'campus-c')
+          ? done(true)
+          : notYet(agent.blackholes()),
+      { timeoutMs: 5_000 },
+    );
     must(await alice.send('bob', 'm2', 'still here'), 'send with campus-c blackholed');
     expect((await drain(bob, first.snapshot)).ids).toEqual(['alice/m2']);
-    agent.thaw();
   });
 });

@@ -1,5 +1,6 @@
-// The node agent as a process (main.ts): a campus blackhole through its
-// command line, a clean stop on SIGTERM, and its reaper when it is killed.
+// The node agent as a process (main.ts): a campus blackhole set on the Campus
+// and shown by its `status` command, a clean stop on SIGTERM, and its reaper
+// when it is killed.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -7,12 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
-import { afterEach, describe, expect, inject } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject } from 'vitest';
 import { freePort } from '../control-plane/process.ts';
-import { it } from '../harness/kube.ts';
+import { it, kubeConfig } from '../harness/kube.ts';
 import { done, notYet, waitFor } from '../harness/wait.ts';
+import { campusNames, ensureYard } from '../harness/yard.ts';
 import type { BlackholeState } from './agent.ts';
-import { alive, echoPod, isReady, reach, waitForPod } from './fixtures.ts';
+import { blackholeMoved } from './control.ts';
+import { alive, echoPod, isReady, reach, setBlackhole, waitForPod } from './fixtures.ts';
 import type { PodReport } from './pod-run.ts';
 import { label } from '../../crds/names.ts';
 
@@ -27,8 +30,14 @@ interface AgentProcess {
   stderr(): string;
 }
 
+const kc = kubeConfig();
+beforeAll(async () => {
+  await ensureYard(kc);
+});
+
 const started: { child: ChildProcess; dir: string }[] = [];
 afterEach(async () => {
+  for (const c of campusNames) await setBlackhole(kc, c, null);
   for (const { child, dir } of started.splice(0)) {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -169,7 +178,7 @@ describe('the node agent process', () => {
     expect(oldPids.filter(alive)).toEqual([]);
   });
 
-  it('blackholes and thaws a campus from its command line, and leaves nothing running after SIGTERM', async ({
+  it('enforces a blackhole set on the Campus, shows it in its status, lifts it when the field goes, and leaves nothing running after SIGTERM', async ({
     kube,
     ns,
   }) => {
@@ -177,9 +186,17 @@ describe('the node agent process', () => {
     const pods = await podPerCampus(kube.core, ns);
     const ip = (c: string): string => ipOf(pods.get(c) ?? {});
 
-    const blackholed = await cli<BlackholeState>(agent, 'blackhole', '--campus', 'campus-b');
-    expect(blackholed.targets).toEqual([{ campus: 'campus-b' }]);
+    await setBlackhole(kc, 'campus-b', 120);
     const inB = await kube.core.listNode({ labelSelector: `${label.zone}=campus-b` });
+    const blackholed = await waitFor(
+      'the agent to hold campus-b',
+      async () => {
+        const s = (await cli<{ blackholes: BlackholeState }>(agent, 'status')).blackholes;
+        return s.nodes.length > 0 ? done(s) : notYet(s);
+      },
+      { timeoutMs: 5_000 },
+    );
+    expect(blackholed.campuses.map((c) => c.campus)).toEqual(['campus-b']);
     expect(blackholed.nodes).toEqual(inB.items.map((n) => n.metadata?.name).sort());
     const during = await Promise.all(campuses.map((c) => reach(ip(c))));
     expect(during).toEqual(['answers', 'times out', 'answers']);
@@ -187,9 +204,18 @@ describe('the node agent process', () => {
     const frozen = status.pods.filter((p) => p.namespace === ns && p.frozen).map((p) => p.name);
     expect(frozen).toEqual(['in-campus-b']);
 
-    expect((await cli<BlackholeState>(agent, 'thaw', '--campus', 'campus-b')).nodes).toEqual([]);
-    const after = await Promise.all(campuses.map((c) => reach(ip(c), 2_000)));
-    expect(after).toEqual(['answers', 'answers', 'answers']);
+    await setBlackhole(kc, 'campus-b', null);
+    await waitFor(
+      'every campus to answer once the blackhole is deleted',
+      async () => {
+        const after = await Promise.all(campuses.map((c) => reach(ip(c), 500)));
+        return after.every((r) => r === 'answers') ? done(after) : notYet(after);
+      },
+      { timeoutMs: 3_000 },
+    );
+    expect((await cli<{ blackholes: BlackholeState }>(agent, 'status')).blackholes.nodes).toEqual(
+      [],
+    );
 
     const pids = await pidsOf(agent);
     expect(pids.length).toBeGreaterThanOrEqual(3);
@@ -208,8 +234,16 @@ describe('the node agent process', () => {
     ns,
   }) => {
     const agent = await startAgent();
-    await podPerCampus(kube.core, ns);
-    await cli(agent, 'blackhole', '--campus', 'campus-a');
+    const pods = await podPerCampus(kube.core, ns);
+    await setBlackhole(kc, 'campus-a', 120);
+    await waitFor(
+      'campus-a frozen',
+      async () =>
+        (await reach(ipOf(pods.get('campus-a') ?? {}))) === 'times out'
+          ? done(true)
+          : notYet('answers'),
+      { timeoutMs: 5_000 },
+    );
     const pids = await pidsOf(agent);
     expect(pids.length).toBeGreaterThanOrEqual(3);
     agent.child.kill('SIGKILL');
@@ -224,11 +258,19 @@ describe('the node agent process', () => {
     );
   });
 
-  it('refuses a blackhole of a campus that has no simulated node', async () => {
-    const agent = await startAgent();
-    const err = await cli(agent, 'blackhole', '--campus', 'campus-z').catch((e: unknown) => e);
-    expect(String((err as { stderr?: string }).stderr)).toContain(
-      'node agent: blackhole: no simulated node in campus campus-z',
-    );
-  });
+  it.each(['blackhole --campus campus-b', 'thaw'])(
+    'says where a blackhole is set now when asked to `%s`',
+    async (command) => {
+      const err: { code?: number; stderr?: string } = await run(
+        process.execPath,
+        [main, ...command.split(' ')],
+        { timeout: 15_000 },
+      ).then(
+        () => ({}),
+        (e: unknown) => e as { code?: number; stderr?: string },
+      );
+      expect(err.code).toBe(2);
+      expect(String(err.stderr)).toContain(blackholeMoved);
+    },
+  );
 });

@@ -1,21 +1,19 @@
-// The node agent's command line: run the agent, or tell a running one to
-// blackhole or thaw a campus or a node.
+// The node agent's command line: run the agent, or ask a running one what it
+// runs and which blackholes (Campus.spec.blackhole) it enforces.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { isLogLevel, jsonLogger } from '../../runtime/logger.ts';
 import { defaultClusterDir, repoRoot } from '../control-plane/cluster.ts';
 import { startNodeAgent } from './agent.ts';
-import type { BlackholeTarget } from './agent.ts';
-import { callControl, serveControl } from './control.ts';
+import { blackholeMoved, callControl, serveControl } from './control.ts';
 
 const usage = `usage: node e2e/node-agent/main.ts [run] [options]
-       node e2e/node-agent/main.ts blackhole (--campus C | --node N) [--control URL]
-       node e2e/node-agent/main.ts thaw [--campus C | --node N] [--control URL]
        node e2e/node-agent/main.ts status [--control URL]
 
 Runs the pods labelled yard.dev/runtime=process on kwok's simulated nodes as
-local processes (see e2e/node-agent/README.md), or controls a running agent.
+local processes and enforces Campus.spec.blackhole on them (see
+e2e/node-agent/README.md), or asks a running agent what it runs and holds.
 
 run options:
   --kubeconfig PATH     the cluster (default $KUBECONFIG, else .yard/cluster/kubeconfig)
@@ -24,7 +22,7 @@ run options:
   --control HOST:PORT   where the control API listens (default 127.0.0.1:10355)
   --log-level LEVEL     debug, info, warn or error (default info)
 
-blackhole, thaw, status:
+status:
   --control URL         the agent's control API (default $YARD_NODE_AGENT_CONTROL,
                         else http://127.0.0.1:10355)
 `;
@@ -56,19 +54,10 @@ if (values.help) {
 const command = positionals[0] ?? 'run';
 if (positionals.length > 1) fail(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
 
-function target(): BlackholeTarget | undefined {
-  if (values.campus && values.node) fail('name a campus or a node, not both');
-  if (values.campus) return { campus: values.campus };
-  if (values.node) return { node: values.node };
-  return undefined;
-}
-
-async function control(cmd: 'blackhole' | 'thaw' | 'status'): Promise<void> {
+async function status(): Promise<void> {
   const raw = values.control ?? process.env['YARD_NODE_AGENT_CONTROL'] ?? defaultControl;
   const base = /^https?:\/\//.test(raw) ? raw : `http://${raw}`;
-  const t = target();
-  if (cmd === 'blackhole' && !t) fail('blackhole needs --campus C or --node N');
-  const result = await callControl(base, cmd, t);
+  const result = await callControl(base, 'status');
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
@@ -84,7 +73,7 @@ async function run(): Promise<void> {
   kc.loadFromFile(kubeconfig);
   const listen = /^(.*):(\d+)$/.exec(values.control ?? defaultControl);
   const host = listen?.[1] || '127.0.0.1';
-  // the control API freezes processes: it answers on loopback only
+  // the control API shows pids and folders: it answers on loopback only
   if (!listen || !/^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/.test(host)) {
     fail('--control must be a loopback host:port, such as 127.0.0.1:10355');
   }
@@ -121,9 +110,10 @@ async function run(): Promise<void> {
 
 try {
   if (command === 'run') await run();
-  else if (command === 'blackhole' || command === 'thaw' || command === 'status') {
-    await control(command);
-  } else fail(`unknown command ${command}`);
+  else if (command === 'status') await status();
+  else if (command === 'blackhole' || command === 'thaw')
+    fail(`${command} is retired: ${blackholeMoved}`);
+  else fail(`unknown command ${command}`);
 } catch (err) {
   process.stderr.write(`node-agent: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

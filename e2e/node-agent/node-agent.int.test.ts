@@ -1,7 +1,7 @@
 // The node agent against the local control plane: real processes for pods of
 // the echo image on kwok's simulated nodes — addresses, status, Ready with
-// readiness gates and probes, restarts, stops, a node blackhole — and nothing
-// left running afterwards. One agent, in-process, for the whole file.
+// readiness gates and probes, restarts, stops — and nothing left running
+// afterwards (the blackhole has its own file, blackhole.int.test.ts). One agent, in-process, for the whole file.
 import { existsSync, readFileSync } from 'node:fs';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -10,6 +10,7 @@ import { statusCode } from '../../runtime/errors.ts';
 import { deployment } from '../harness/builders.ts';
 import { it, kubeConfig } from '../harness/kube.ts';
 import { done, notYet, waitFor } from '../harness/wait.ts';
+import { ensureYard } from '../harness/yard.ts';
 import { startNodeAgent } from './agent.ts';
 import type { NodeAgent } from './agent.ts';
 import {
@@ -29,6 +30,7 @@ import {
 let agent: NodeAgent;
 
 beforeAll(async () => {
+  await ensureYard(kubeConfig());
   agent = await startNodeAgent({
     kubeConfig: kubeConfig(),
     backoff: { baseMs: 500, maxMs: 2_000, resetAfterMs: 60_000 },
@@ -327,52 +329,5 @@ describe('node agent', () => {
         'no command for image "registry.local/yard/nope:1"',
       ) as unknown,
     });
-  });
-
-  it('blackholes a node: its processes stop answering and its pods stay Ready until thawed', async ({
-    kube,
-    ns,
-  }) => {
-    await kube.core.createNamespacedPod({
-      namespace: ns,
-      body: echoPod('held', { campus: 'campus-a', gate: 'g' }),
-    });
-    await kube.core.createNamespacedPod({
-      namespace: ns,
-      body: echoPod('free', { campus: 'campus-b' }),
-    });
-    await setCondition(kube.core, ns, 'held', 'g', 'True');
-    const held = await waitForPod(kube.core, ns, 'held', 'Ready', running);
-    const free = await waitForPod(kube.core, ns, 'free', 'Ready', running);
-    const node = held.spec?.nodeName ?? '';
-
-    expect(agent.blackhole({ node })).toEqual({ targets: [{ node }], nodes: [node] });
-    expect(await reach(ipOf(held))).toBe('times out');
-    expect(await reach(ipOf(free))).toBe('answers');
-    // cut off like a partitioned kubelet: no probe failure, no gate change is reported
-    await setCondition(kube.core, ns, 'held', 'g', 'False');
-    await new Promise((r) => setTimeout(r, 4_000));
-    const during = await kube.core.readNamespacedPod({ name: 'held', namespace: ns });
-    expect(isReady(during)).toBe(true);
-    expect(() => agent.blackhole({ campus: 'campus-z' })).toThrow(
-      /no simulated node in campus campus-z/,
-    );
-
-    expect(agent.thaw({ node }).nodes).toEqual([]);
-    expect(await reach(ipOf(held), 2_000)).toBe('answers');
-    // the held-back status goes out: the closed gate now makes it not Ready
-    await waitForPod(
-      kube.core,
-      ns,
-      'held',
-      'not Ready after the thaw (gate closed)',
-      (p) => !isReady(p),
-      {
-        timeoutMs: 3_000,
-      },
-    );
-    expect(pidOf(await kube.core.readNamespacedPod({ name: 'held', namespace: ns }))).toBe(
-      pidOf(held),
-    );
   });
 });
