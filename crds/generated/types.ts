@@ -25,7 +25,7 @@ export const campusResource = {
 } as const;
 
 /** The condition types the Campus controller writes. */
-export const campusConditionTypes = ['CampusSafe', 'Shielded'] as const;
+export const campusConditionTypes = ['CampusSafe', 'Shielded', 'NodesSelected'] as const;
 export type CampusConditionType = (typeof campusConditionTypes)[number];
 
 /**
@@ -129,7 +129,10 @@ export interface CampusBlackhole {
   by?: string;
 }
 
-/** What the campus controller last observed. Written by Yard; do not edit. */
+/**
+ * What the campus controller (nodes, shield, conditions) and the scheduler (the amounts,
+ * publishedAt) last observed. Written by Yard; do not edit.
+ */
 export interface CampusStatus {
   /**
    * The metadata.generation of the spec this status describes. When it is less than
@@ -145,27 +148,72 @@ export interface CampusStatus {
     /** "ready/total", for `kubectl get`. */
     summary?: string;
   };
-  /** The sum of the Ready nodes' allocatable resources. */
+  /**
+   * The sum of the allocatable resources of the nodes the scheduler counts in this campus (every
+   * node the campus owns, ready or not). Published by the scheduler, like every amount below: what
+   * it decided with, not a recomputation.
+   */
   allocatable?: ResourceAmounts;
-  /** How much online pods may request: allocatable × the online ceiling. */
+  /**
+   * The online ceiling in force, in percent of allocatable, e.g. "66.7": spec.onlineCeilingPercent
+   * (else (N−1)/N), raised while other campuses are shielded. Published by the scheduler.
+   */
+  onlineCeilingPercent?: string;
+  /**
+   * How much online pods may request here now: allocatable × the online ceiling in force.
+   * Published by the scheduler.
+   */
   onlineCeiling?: ResourceAmounts;
-  /** The requests of the online (IMService) pods bound to the campus's nodes. */
+  /**
+   * How much online pods could request here if one more campus were lost (allocatable × the
+   * ceiling the scheduler would raise it to): the room CampusSafe counts on. Published by the
+   * scheduler.
+   */
+  failoverCeiling?: ResourceAmounts;
+  /**
+   * What the scheduler grants online here: what online holds, or up to the ceiling the room it
+   * holds for shielded campuses. Published by the scheduler.
+   */
+  onlineGrant?: ResourceAmounts;
+  /**
+   * The requests of the online pods on the campus's nodes, pod overhead and binds in flight
+   * included: every pod not offline, whoever placed it. Published by the scheduler.
+   */
   onlineRequests?: ResourceAmounts;
-  /** The requests of the offline (OfflineJob) pods bound to the campus's nodes. */
+  /**
+   * What the scheduler grants offline (OfflineJob) work here: allocatable less the online grant;
+   * nothing while the campus is shielded. Published by the scheduler.
+   */
+  offlineGrant?: ResourceAmounts;
+  /**
+   * The requests of the offline (OfflineJob) pods on the campus's nodes, pod overhead and binds in
+   * flight included. Published by the scheduler.
+   */
   offlineRequests?: ResourceAmounts;
   /**
-   * The online ceiling minus the online requests: how much more online load the campus can take,
-   * e.g. from a lost campus. Negative when over the ceiling.
+   * Room held here for the online load of shielded campuses (offline work in it is revoked).
+   * Published by the scheduler.
+   */
+  reserve?: ResourceAmounts;
+  /**
+   * The online ceiling in force minus the online requests: how much more online load the campus
+   * can take now (0 when at or over the ceiling). Published by the scheduler.
    */
   headroom?: ResourceAmounts;
+  /**
+   * When the scheduler last published the amounts above. It republishes at least every 30 s while
+   * it leads, so an older time means nobody is computing them: the campus controller then reports
+   * CampusSafe Unknown. An RFC 3339 date-time, e.g. "2026-05-01T08:00:00Z".
+   */
+  publishedAt?: string;
   /**
    * The shield as applied: whether the campus is blocked now, and by whom, why, since and until
    * when.
    */
   shield?: CampusShieldStatus;
   /**
-   * The latest observations of the Campus's state (CampusSafe, Shielded). Wait on one with
-   * `kubectl wait --for=condition=<type>`.
+   * The latest observations of the Campus's state (CampusSafe, Shielded, NodesSelected). Wait on
+   * one with `kubectl wait --for=condition=<type>`.
    */
   conditions?: Condition[];
 }
@@ -484,20 +532,46 @@ export interface OfflineQueueSpec {
   max?: ResourceAmounts;
 }
 
-/** What the queue controller last observed. Written by Yard; do not edit. */
+/**
+ * What the queue controller (jobs, conditions) and the scheduler (the amounts, publishedAt) last
+ * observed. Written by Yard; do not edit.
+ */
 export interface OfflineQueueStatus {
   /**
    * The metadata.generation of the spec this status describes. When it is less than
    * metadata.generation, the controller has not yet acted on the latest change.
    */
   observedGeneration?: number;
-  /** The requests of the queue's running pods, children included. */
+  /**
+   * The requests of the queue's running pods, children included (binds in flight and pod overhead
+   * too). Published by the scheduler.
+   */
   used?: ResourceAmounts;
   /**
-   * The queue's current fair share of the offline capacity, given its weight, its siblings' demand
-   * and its guaranteed and maximum amounts.
+   * The queue's current fair share of the offline capacity, given its weight and its guaranteed
+   * and maximum amounts. Published by the scheduler.
    */
   fairShare?: ResourceAmounts;
+  /**
+   * What the queue uses, as its dominant share of the offline capacity (weighted DRF), a decimal
+   * fraction, e.g. "0.25". Published by the scheduler.
+   */
+  dominantShare?: string;
+  /**
+   * The dominant share its weight, guarantee and maximum entitle it to, e.g. "0.5". Published by
+   * the scheduler.
+   */
+  fairDominantShare?: string;
+  /**
+   * The requests of the queue's pods waiting to be placed, children included. Published by the
+   * scheduler.
+   */
+  pendingDemand?: ResourceAmounts;
+  /**
+   * When the scheduler last published the amounts above (at least every 30 s while it leads; an
+   * older time means nobody computes them). An RFC 3339 date-time, e.g. "2026-05-01T08:00:00Z".
+   */
+  publishedAt?: string;
   /** Jobs waiting for capacity. */
   pendingJobs?: number;
   /** Jobs with running pods. */
@@ -582,7 +656,10 @@ export interface OfflineJobSpec {
   backoffLimit?: number;
 }
 
-/** What the job controller last observed. Written by Yard; do not edit. */
+/**
+ * What the job controller (phase, counts, conditions) and the scheduler (queueShare, admitted,
+ * admittedShare, publishedAt) last observed. Written by Yard; do not edit.
+ */
 export interface OfflineJobStatus {
   /**
    * The metadata.generation of the spec this status describes. When it is less than
@@ -604,8 +681,26 @@ export interface OfflineJobStatus {
   preemptions?: number;
   /** "succeeded/completions", for `kubectl get`. */
   progress?: string;
-  /** The job's share of its queue's dominant resource now, as a decimal fraction, e.g. "0.25". */
+  /**
+   * The job's part of what its queue uses, in the queue's dominant resource, as a decimal
+   * fraction, e.g. "0.25". Published by the scheduler.
+   */
   queueShare?: string;
+  /**
+   * What the scheduler has placed for the job: the requests of its running pods (binds in flight
+   * and pod overhead included). Published by the scheduler.
+   */
+  admitted?: ResourceAmounts;
+  /**
+   * That, as a dominant share of the offline capacity (weighted DRF), e.g. "0.125". Published by
+   * the scheduler.
+   */
+  admittedShare?: string;
+  /**
+   * When the scheduler last published admitted, admittedShare and queueShare (it does when they
+   * change). An RFC 3339 date-time, e.g. "2026-05-01T08:00:00Z".
+   */
+  publishedAt?: string;
   /** When the first pod was started. An RFC 3339 date-time, e.g. "2026-05-01T08:00:00Z". */
   startTime?: string;
   /** When the job succeeded or failed. An RFC 3339 date-time, e.g. "2026-05-01T08:00:00Z". */

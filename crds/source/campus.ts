@@ -12,7 +12,7 @@ import {
   resources,
 } from './common.ts';
 
-export const campusConditionTypes = ['CampusSafe', 'Shielded'] as const;
+export const campusConditionTypes = ['CampusSafe', 'Shielded', 'NodesSelected'] as const;
 
 const shield = obj(
   'Blocks the campus — the manual global block of the three-campus design. While it is set and `until` has not passed, the campus\'s nodes are tainted against new placements and every serving pod there reports its `yard.dev/serving` readiness condition False, so traffic leaves the campus. Delete the field, or let `until` pass, to lift it. `kubectl yard shield CAMPUS --for 30m --reason "…"` sets it; `kubectl yard unshield CAMPUS` removes it.',
@@ -101,7 +101,7 @@ export const campus: KindSource = {
     { typeName: 'CampusSpec', default: {} },
   ),
   status: obj(
-    'What the campus controller last observed. Written by Yard; do not edit.',
+    'What the campus controller (nodes, shield, conditions) and the scheduler (the amounts, publishedAt) last observed. Written by Yard; do not edit.',
     {
       observedGeneration: observedGeneration(),
       nodes: obj("The campus's nodes.", {
@@ -109,24 +109,48 @@ export const campus: KindSource = {
         total: int32('Nodes the selector matches.', { minimum: 0 }),
         summary: str('"ready/total", for `kubectl get`.', { maxLength: 32 }),
       }),
-      allocatable: resources("The sum of the Ready nodes' allocatable resources.", {
-        validate: false,
-      }),
+      allocatable: resources(
+        'The sum of the allocatable resources of the nodes the scheduler counts in this campus (every node the campus owns, ready or not). Published by the scheduler, like every amount below: what it decided with, not a recomputation.',
+        { validate: false },
+      ),
+      onlineCeilingPercent: str(
+        'The online ceiling in force, in percent of allocatable, e.g. "66.7": spec.onlineCeilingPercent (else (N−1)/N), raised while other campuses are shielded. Published by the scheduler.',
+        { maxLength: 16 },
+      ),
       onlineCeiling: resources(
-        'How much online pods may request: allocatable × the online ceiling.',
+        'How much online pods may request here now: allocatable × the online ceiling in force. Published by the scheduler.',
+        { validate: false },
+      ),
+      failoverCeiling: resources(
+        'How much online pods could request here if one more campus were lost (allocatable × the ceiling the scheduler would raise it to): the room CampusSafe counts on. Published by the scheduler.',
+        { validate: false },
+      ),
+      onlineGrant: resources(
+        'What the scheduler grants online here: what online holds, or up to the ceiling the room it holds for shielded campuses. Published by the scheduler.',
         { validate: false },
       ),
       onlineRequests: resources(
-        "The requests of the online (IMService) pods bound to the campus's nodes.",
+        "The requests of the online pods on the campus's nodes, pod overhead and binds in flight included: every pod not offline, whoever placed it. Published by the scheduler.",
+        { validate: false },
+      ),
+      offlineGrant: resources(
+        'What the scheduler grants offline (OfflineJob) work here: allocatable less the online grant; nothing while the campus is shielded. Published by the scheduler.',
         { validate: false },
       ),
       offlineRequests: resources(
-        "The requests of the offline (OfflineJob) pods bound to the campus's nodes.",
+        "The requests of the offline (OfflineJob) pods on the campus's nodes, pod overhead and binds in flight included. Published by the scheduler.",
+        { validate: false },
+      ),
+      reserve: resources(
+        'Room held here for the online load of shielded campuses (offline work in it is revoked). Published by the scheduler.',
         { validate: false },
       ),
       headroom: resources(
-        'The online ceiling minus the online requests: how much more online load the campus can take, e.g. from a lost campus. Negative when over the ceiling.',
+        'The online ceiling in force minus the online requests: how much more online load the campus can take now (0 when at or over the ceiling). Published by the scheduler.',
         { validate: false },
+      ),
+      publishedAt: dateTime(
+        'When the scheduler last published the amounts above. It republishes at least every 30 s while it leads, so an older time means nobody is computing them: the campus controller then reports CampusSafe Unknown.',
       ),
       shield: obj(
         'The shield as applied: whether the campus is blocked now, and by whom, why, since and until when.',
@@ -166,6 +190,13 @@ export const campus: KindSource = {
       description: 'CPU online pods may still request before the online ceiling.',
     },
     {
+      name: 'Ceiling',
+      type: 'string',
+      jsonPath: '.status.onlineCeilingPercent',
+      description:
+        'The online ceiling in force, in percent (raised while another campus is shielded).',
+    },
+    {
       name: 'Safe',
       type: 'string',
       jsonPath: conditionStatus('CampusSafe'),
@@ -176,6 +207,27 @@ export const campus: KindSource = {
       type: 'date',
       jsonPath: '.spec.blackhole.until',
       description: 'Until when the campus is blackholed (its instances unreachable), if it is.',
+      priority: 1,
+    },
+    {
+      name: 'Online',
+      type: 'string',
+      jsonPath: '.status.onlineRequests.cpu',
+      description: 'CPU requested by online pods, as the scheduler counts it.',
+      priority: 1,
+    },
+    {
+      name: 'Offline',
+      type: 'string',
+      jsonPath: '.status.offlineRequests.cpu',
+      description: 'CPU requested by offline pods, as the scheduler counts it.',
+      priority: 1,
+    },
+    {
+      name: 'Published',
+      type: 'date',
+      jsonPath: '.status.publishedAt',
+      description: 'When the scheduler last published these numbers.',
       priority: 1,
     },
     {

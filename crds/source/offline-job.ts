@@ -9,6 +9,7 @@ import {
   duration,
   observedGeneration,
   podTemplate,
+  resources,
 } from './common.ts';
 
 export const offlineJobConditionTypes = ['Admitted', 'Complete', 'Failed'] as const;
@@ -88,7 +89,7 @@ export const offlineJob: KindSource = {
     },
   ),
   status: obj(
-    'What the job controller last observed. Written by Yard; do not edit.',
+    'What the job controller (phase, counts, conditions) and the scheduler (queueShare, admitted, admittedShare, publishedAt) last observed. Written by Yard; do not edit.',
     {
       observedGeneration: observedGeneration(),
       phase: enumOf(
@@ -102,8 +103,19 @@ export const offlineJob: KindSource = {
       preemptions: int32('Pods evicted because online needed the capacity back.', { minimum: 0 }),
       progress: str('"succeeded/completions", for `kubectl get`.', { maxLength: 32 }),
       queueShare: str(
-        'The job\'s share of its queue\'s dominant resource now, as a decimal fraction, e.g. "0.25".',
+        'The job\'s part of what its queue uses, in the queue\'s dominant resource, as a decimal fraction, e.g. "0.25". Published by the scheduler.',
         { maxLength: 16 },
+      ),
+      admitted: resources(
+        'What the scheduler has placed for the job: the requests of its running pods (binds in flight and pod overhead included). Published by the scheduler.',
+        { validate: false },
+      ),
+      admittedShare: str(
+        'That, as a dominant share of the offline capacity (weighted DRF), e.g. "0.125". Published by the scheduler.',
+        { maxLength: 16 },
+      ),
+      publishedAt: dateTime(
+        'When the scheduler last published admitted, admittedShare and queueShare (it does when they change).',
       ),
       startTime: dateTime('When the first pod was started.'),
       completionTime: dateTime('When the job succeeded or failed.'),
@@ -125,6 +137,13 @@ export const offlineJob: KindSource = {
       type: 'integer',
       jsonPath: '.status.preemptions',
       description: 'Pods evicted for online.',
+    },
+    {
+      name: 'Share',
+      type: 'string',
+      jsonPath: '.status.admittedShare',
+      description: 'Its dominant share of the offline capacity, as the scheduler admitted it.',
+      priority: 1,
     },
     {
       name: 'Priority',

@@ -1,9 +1,9 @@
 // OfflineQueue: a node of the hierarchical queue tree (YARN / YuniKorn style)
 // that shares what online does not need between offline jobs.
 import type { KindSource } from '../kind.ts';
-import { int32, obj, withRules } from '../schema.ts';
+import { int32, obj, str, withRules } from '../schema.ts';
 import type { Rule } from '../schema.ts';
-import { conditions, dnsLabel, observedGeneration, resources } from './common.ts';
+import { conditions, dateTime, dnsLabel, observedGeneration, resources } from './common.ts';
 
 export const offlineQueueConditionTypes = ['Ready'] as const;
 
@@ -65,15 +65,31 @@ export const offlineQueue: KindSource = {
     },
   ],
   status: obj(
-    'What the queue controller last observed. Written by Yard; do not edit.',
+    'What the queue controller (jobs, conditions) and the scheduler (the amounts, publishedAt) last observed. Written by Yard; do not edit.',
     {
       observedGeneration: observedGeneration(),
-      used: resources("The requests of the queue's running pods, children included.", {
-        validate: false,
-      }),
-      fairShare: resources(
-        "The queue's current fair share of the offline capacity, given its weight, its siblings' demand and its guaranteed and maximum amounts.",
+      used: resources(
+        "The requests of the queue's running pods, children included (binds in flight and pod overhead too). Published by the scheduler.",
         { validate: false },
+      ),
+      fairShare: resources(
+        "The queue's current fair share of the offline capacity, given its weight and its guaranteed and maximum amounts. Published by the scheduler.",
+        { validate: false },
+      ),
+      dominantShare: str(
+        'What the queue uses, as its dominant share of the offline capacity (weighted DRF), a decimal fraction, e.g. "0.25". Published by the scheduler.',
+        { maxLength: 16 },
+      ),
+      fairDominantShare: str(
+        'The dominant share its weight, guarantee and maximum entitle it to, e.g. "0.5". Published by the scheduler.',
+        { maxLength: 16 },
+      ),
+      pendingDemand: resources(
+        "The requests of the queue's pods waiting to be placed, children included. Published by the scheduler.",
+        { validate: false },
+      ),
+      publishedAt: dateTime(
+        'When the scheduler last published the amounts above (at least every 30 s while it leads; an older time means nobody computes them).',
       ),
       pendingJobs: int32('Jobs waiting for capacity.', { minimum: 0 }),
       runningJobs: int32('Jobs with running pods.', { minimum: 0 }),
@@ -97,6 +113,12 @@ export const offlineQueue: KindSource = {
       description: 'The fair share of CPU.',
     },
     {
+      name: 'Pending CPU',
+      type: 'string',
+      jsonPath: '.status.pendingDemand.cpu',
+      description: 'CPU requested by pods waiting to be placed.',
+    },
+    {
       name: 'Max CPU',
       type: 'string',
       jsonPath: '.spec.max.cpu',
@@ -108,6 +130,13 @@ export const offlineQueue: KindSource = {
       type: 'integer',
       jsonPath: '.status.pendingJobs',
       description: 'Jobs waiting for capacity.',
+    },
+    {
+      name: 'Published',
+      type: 'date',
+      jsonPath: '.status.publishedAt',
+      description: 'When the scheduler last published these numbers.',
+      priority: 1,
     },
   ],
   conditionTypes: offlineQueueConditionTypes,

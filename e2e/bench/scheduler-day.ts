@@ -37,7 +37,7 @@ import { priorityClasses } from '../../operator/imservice/desired.ts';
 import { yardKinds } from '../../crds/index.ts';
 import { Informer, isConflict, kinds, nullLogger, RestClient } from '../../runtime/index.ts';
 import { podResources } from '../../scheduler/adapter/mapping.ts';
-import { parseCpu } from '../../scheduler/core/index.ts';
+import { milliCpu as parseCpu } from '../../runtime/quantity.ts';
 import type { BusinessPriority } from '../../scheduler/core/index.ts';
 import { down, startReaper, up } from '../control-plane/cluster.ts';
 import { campusNames, ensureYard } from '../harness/yard.ts';

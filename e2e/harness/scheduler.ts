@@ -7,7 +7,7 @@ import { yardKinds } from '../../crds/index.ts';
 import { isNotFound, kinds, mergePatch, nullLogger, RestClient } from '../../runtime/index.ts';
 import type { KubeEvent } from '../../runtime/index.ts';
 import { done, notYet, waitFor } from './wait.ts';
-import { podResources } from '../../scheduler/adapter/mapping.ts';
+import { podRequests } from '../../runtime/quantity.ts';
 import { YardScheduler } from '../../scheduler/adapter/scheduler.ts';
 import type { SchedulerOptions } from '../../scheduler/adapter/scheduler.ts';
 
@@ -156,7 +156,32 @@ export function cpuByNode(pods: readonly V1Pod[]): Map<string, number> {
   for (const p of pods) {
     const n = nodeOf(p);
     if (!n || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
-    out.set(n, (out.get(n) ?? 0) + podResources(p).cpu / 1000);
+    out.set(n, (out.get(n) ?? 0) + podRequests(p).cpu / 1000);
   }
   return out;
+}
+
+/** Pods that hold node capacity: bound, not finished. */
+const holding = (p: V1Pod): boolean =>
+  Boolean(nodeOf(p)) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
+
+/**
+ * What the pods bound to `nodes` really request (pod overhead included), as
+ * read from the API: online (every pod not of an OfflineJob) and offline.
+ * What the scheduler's published numbers are checked against.
+ */
+export async function requestedOn(
+  core: CoreV1Api,
+  nodes: ReadonlySet<string>,
+): Promise<{ online: { cpu: number; memory: number }; offline: { cpu: number; memory: number } }> {
+  const online = { cpu: 0, memory: 0 };
+  const offline = { cpu: 0, memory: 0 };
+  for (const p of (await core.listPodForAllNamespaces()).items) {
+    if (!holding(p) || !nodes.has(nodeOf(p) ?? '')) continue;
+    const r = podRequests(p);
+    const into = p.metadata?.labels?.['yard.dev/offline-job'] !== undefined ? offline : online;
+    into.cpu += r.cpu;
+    into.memory += r.memory;
+  }
+  return { online, offline };
 }

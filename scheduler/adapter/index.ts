@@ -7,10 +7,11 @@
 //   cache.ts      the Ledger kept current from informer events; binds in flight
 //   binder.ts     the writes, a bounded pool in three lanes over keep-alive connections
 //   metrics.ts    kube-scheduler's metric names, and Yard's grants and shares
+//   publish.ts    grants and shares → Campus, OfflineQueue and OfflineJob status (SSA, rate-limited)
 //   scheduler.ts  the process: informers, leader election, the loop, probes
 //
-// May import: ../core (through its index), runtime, the pure parts of
-// operator/campus and operator/cli, crds/ and @kubernetes/client-node.
+// May import: ../core (through its index), runtime, crds/ and
+// @kubernetes/client-node.
 export * from './actions.ts';
 export * from './mapping.ts';
 export { Binder } from './binder.ts';
@@ -18,6 +19,7 @@ export type { BinderOptions, Lane } from './binder.ts';
 export { SchedulerCache } from './cache.ts';
 export type { CacheOptions, Change } from './cache.ts';
 export { SchedulerMetrics } from './metrics.ts';
+export * from './publish.ts';
 export { SchedulingQueue } from './queue.ts';
 export { YardScheduler } from './scheduler.ts';
 export type { CycleReport, SchedulerOptions } from './scheduler.ts';

@@ -1,8 +1,8 @@
 // Kubernetes objects → the core's contract, pure. What a pod asks for, what a
 // node offers, which campus, queue and job a pod belongs to. No client, no
 // clock (`now` is an argument), so every rule here is a table test
-// (mapping.test.ts). The OfflineQueue controller uses `snapshotOf` too, so
-// that the shares it reports are the ones the scheduler works with.
+// (mapping.test.ts). Quantities are read through runtime/quantity.ts, the
+// one module that reads them for every component.
 //
 // Objects are the API's JSON as the informers cache them: timestamps are
 // strings even where the client-node types say Date.
@@ -14,10 +14,9 @@ import type {
   ResourceAmounts,
 } from '../../crds/index.ts';
 import { parseDuration } from '../../runtime/duration.ts';
+import { bytes, milliCpu, podRequests, requestsOf } from '../../runtime/quantity.ts';
 import {
   businessPriorities,
-  parseCpu,
-  parseMemory,
   type BusinessPriority,
   type Campus,
   type GangAsk,
@@ -43,37 +42,21 @@ const ms = (t: Date | string | undefined): number =>
 
 type Quantities = Readonly<Record<string, string | number>> | undefined;
 
-const cpuOf = (q: Quantities): number => (q?.['cpu'] === undefined ? 0 : parseCpu(q['cpu']));
-const memoryOf = (q: Quantities): number =>
-  q?.['memory'] === undefined ? 0 : parseMemory(q['memory']);
-
 /**
- * What the pod requests, as kube-scheduler counts it: the containers' sum, or
- * the largest init container if that is more, plus the pod overhead; one pod
- * slot.
+ * What the pod requests, as kube-scheduler counts it (runtime's
+ * podRequests: containers, init containers, the pod overhead); one pod slot.
  */
 export function podResources(pod: V1Pod): Resources {
-  const spec = pod.spec;
-  let cpu = 0;
-  let memory = 0;
-  for (const c of spec?.containers ?? []) {
-    cpu += cpuOf(c.resources?.requests);
-    memory += memoryOf(c.resources?.requests);
-  }
-  for (const c of spec?.initContainers ?? []) {
-    cpu = Math.max(cpu, cpuOf(c.resources?.requests));
-    memory = Math.max(memory, memoryOf(c.resources?.requests));
-  }
-  const overhead = spec?.overhead as Quantities;
-  return { cpu: cpu + cpuOf(overhead), memory: memory + memoryOf(overhead), pods: 1 };
+  const r = podRequests(pod);
+  return { cpu: r.cpu, memory: r.memory, pods: 1 };
 }
 
 /** CPU and memory of a CRD's ResourceAmounts; missing dimensions stay missing. */
 export function amounts(r: ResourceAmounts | undefined): Partial<Resources> | undefined {
   if (!r) return undefined;
   return {
-    ...(r.cpu === undefined ? {} : { cpu: parseCpu(r.cpu) }),
-    ...(r.memory === undefined ? {} : { memory: parseMemory(r.memory) }),
+    ...(r.cpu === undefined ? {} : { cpu: milliCpu(r.cpu) }),
+    ...(r.memory === undefined ? {} : { memory: bytes(r.memory) }),
   };
 }
 
@@ -98,12 +81,13 @@ export function nodeInfo(
   if (campus === undefined) return undefined;
   const alloc = node.status?.allocatable as Quantities;
   const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  const { cpu, memory } = requestsOf(alloc);
   return {
     name: node.metadata?.name ?? '',
     campus,
     allocatable: {
-      cpu: cpuOf(alloc),
-      memory: memoryOf(alloc),
+      cpu,
+      memory,
       pods: alloc?.['pods'] === undefined ? 0 : Math.floor(Number(alloc['pods'])),
     },
     schedulable: node.spec?.unschedulable !== true && ready === true,

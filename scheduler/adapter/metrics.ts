@@ -112,11 +112,12 @@ export class SchedulerMetrics {
     });
     this.#writes = new Counter({
       name: 'yard_api_writes_total',
-      help: 'Writes the scheduler sent to the API server, by kind: binding, eviction, status (pod conditions and nominations), event',
+      help: 'Writes the scheduler sent to the API server, by kind: binding, eviction, status (pod conditions and nominations), event, publish (grants and shares to Campus, OfflineQueue and OfflineJob status)',
       labelNames: ['kind'],
       registers,
     });
-    for (const kind of ['binding', 'eviction', 'status', 'event']) this.#writes.inc({ kind }, 0);
+    for (const kind of ['binding', 'eviction', 'status', 'event', 'publish'])
+      this.#writes.inc({ kind }, 0);
     this.#cycles = new Histogram({
       name: 'yard_scheduling_cycle_duration_seconds',
       help: 'Time the decision core took per cycle (a batch of pending pods)',

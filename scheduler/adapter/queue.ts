@@ -36,6 +36,14 @@ export class SchedulingQueue {
     };
   }
 
+  /** The pending pods of OfflineJobs, taken or not. */
+  *offlinePending(): IterableIterator<V1Pod> {
+    for (const key of this.#jobOf.keys()) {
+      const p = this.#pods.get(key);
+      if (p) yield p;
+    }
+  }
+
   get(key: string): V1Pod | undefined {
     return this.#pods.get(key);
   }

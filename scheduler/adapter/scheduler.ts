@@ -10,7 +10,9 @@
 // shield expires, and otherwise sleeps (re-trying unschedulable pods every
 // `retryUnschedulableMs` all the same, as kube-scheduler flushes its
 // unschedulable queue). Decisions are made in batches; binds go out
-// concurrently while the next batch is decided.
+// concurrently while the next batch is decided. Beside the loop, the leader
+// publishes what it decided to Campus, OfflineQueue and OfflineJob status
+// (publish.ts).
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type {
@@ -42,6 +44,7 @@ import {
 } from '../../runtime/index.ts';
 import {
   cycle,
+  standing,
   defaultPolicy,
   type Ledger,
   type Ask,
@@ -56,10 +59,13 @@ import {
   campusesOfPod,
   chooseCampus,
   gangAsk,
+  jobKeyOf,
   onlineAsk,
   podKey,
   podResources,
+  queueOf,
 } from './mapping.ts';
+import { Publisher } from './publish.ts';
 import { yardSchedulerName } from '../../crds/names.ts';
 import { SchedulerMetrics } from './metrics.ts';
 
@@ -88,6 +94,12 @@ export interface SchedulerOptions {
   readonly reportIntervalMs?: number;
   /** Taint keys Yard's pods tolerate (default none: every NoSchedule/NoExecute taint keeps them off). */
   readonly toleratedTaints?: readonly string[];
+  /**
+   * Publish grants and shares to Campus, OfflineQueue and OfflineJob status
+   * while leading (default true): at most this often per object (default
+   * 1 s), and campuses and queues at least every `heartbeatMs` (default 30 s).
+   */
+  readonly publish?: false | { readonly intervalMs?: number; readonly heartbeatMs?: number };
   /** Stop gracefully on SIGTERM/SIGINT (default true). */
   readonly handleSignals?: boolean;
   /** Bound on the graceful stop (default 10 s). */
@@ -127,6 +139,10 @@ export class YardScheduler {
   readonly #pods: Informer<V1Pod>;
   readonly #campuses: Informer<CampusObject>;
   readonly #jobs: Informer<OfflineJob>;
+  readonly #queues: Informer<QueueObject>;
+  readonly #publisher: Publisher | undefined;
+  /** What each pending pod requests, read once per pod object. */
+  readonly #requests = new WeakMap<V1Pod, Resources>();
   readonly #stopping = new AbortController();
   /** What Yard last wrote to a pending pod's status, ahead of the cache. */
   readonly #written = new Map<
@@ -230,7 +246,38 @@ export class YardScheduler {
       onWrite: (kind) => this.metrics.wrote(kind),
     });
     this.#campuses = this.informers.informerFor<CampusObject>(yardKinds.Campus);
+    this.#queues = this.informers.informerFor<QueueObject>(yardKinds.OfflineQueue);
+    const publish = opts.publish ?? {};
+    this.#publisher =
+      publish === false
+        ? undefined
+        : new Publisher({
+            rest: this.rest,
+            clock: this.#clock,
+            log: this.log,
+            campuses: this.#campuses,
+            queues: this.#queues,
+            jobs: this.#jobs,
+            grants: () =>
+              this.cache.stale ? undefined : standing(this.cache.ledger(), this.#policy),
+            pending: () => this.#pendingOffline(),
+            run: (write) => this.#binder.run('report', write),
+            onWrite: () => this.metrics.wrote('publish'),
+            ...publish,
+          });
     this.#watch();
+  }
+
+  *#pendingOffline(): Iterable<{ queue: string; requests: Resources }> {
+    for (const pod of this.cache.queue.offlinePending()) {
+      let requests = this.#requests.get(pod);
+      if (!requests) this.#requests.set(pod, (requests = podResources(pod)));
+      const job = jobKeyOf(pod);
+      yield {
+        queue: queueOf(pod, job === undefined ? undefined : this.#jobs.store.get(job)),
+        requests,
+      };
+    }
   }
 
   #watch(): void {
@@ -247,7 +294,7 @@ export class YardScheduler {
       onUpdate: (_, n) => c.setNode(n),
       onDelete: (n) => c.deleteNode(n.metadata?.name ?? ''),
     });
-    this.informers.informerFor<QueueObject>(yardKinds.OfflineQueue).addHandler({
+    this.#queues.addHandler({
       onAdd: (q) => c.setQueue(q),
       onUpdate: (_, q) => c.setQueue(q),
       onDelete: (q) => c.deleteQueue(q.metadata.name ?? ''),
@@ -342,7 +389,7 @@ export class YardScheduler {
       this.#leading = true;
       this.log.info('caches synced; scheduling');
       try {
-        await this.#run(signal);
+        await Promise.all([this.#run(signal), this.#publisher?.run(signal)]);
       } finally {
         this.#leading = false;
       }

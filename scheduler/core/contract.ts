@@ -190,6 +190,13 @@ export interface CampusGrant {
   readonly shielded: boolean;
   /** The online ceiling in force, as a fraction (raised while another campus is shielded). */
   readonly ceiling: number;
+  /** The ceiling as configured (or defaulted), before any shield raises it. */
+  readonly configuredCeiling: number;
+  /**
+   * The ceiling this campus would be raised to if one more campus were lost:
+   * what it may give online then (its ceiling in force, when it is shielded itself).
+   */
+  readonly failoverCeiling: number;
   readonly allocatable: Resources;
   readonly online: { readonly cap: Resources; readonly grant: Resources; readonly used: Resources };
   readonly offline: { readonly grant: Resources; readonly used: Resources };
@@ -211,9 +218,22 @@ export interface QueueGrant {
   readonly fairShare: Resources;
 }
 
+/** One OfflineJob's admitted share: what its running pods (binds in flight included) hold. */
+export interface JobGrant {
+  readonly job: string;
+  readonly queue: string;
+  readonly used: Resources;
+  /** max(cpu, memory) of `used` over the offline pool. */
+  readonly dominantShare: number;
+  /** Its part of its queue's use, in the queue's dominant resource, 0..1 (0 when the queue runs nothing). */
+  readonly queueShare: number;
+}
+
 export interface Grants {
   readonly campuses: readonly CampusGrant[];
   readonly queues: readonly QueueGrant[];
+  /** Jobs with pods on the books. */
+  readonly jobs: readonly JobGrant[];
   /** The offline pool DRF divides: what offline may use in unshielded campuses. */
   readonly offlinePool: Resources;
 }

@@ -18,10 +18,20 @@ import type {
   Snapshot,
 } from './contract.ts';
 import { onlinePod } from './online.ts';
-import { parseCpu, parseMemory, requests } from './resources.ts';
+// test builders read quantities as the adapter does; decision code never does
+import { bytes as parseMemory, milliCpu as parseCpu } from '../../runtime/quantity.ts';
 
 type Quantity = string | number;
 type Requests = { cpu?: Quantity; memory?: Quantity };
+
+/** A request as the API writes it; pods defaults to 1, one pod slot per pod. */
+export function requests(r: Requests & { pods?: number }): Resources {
+  return {
+    cpu: r.cpu === undefined ? 0 : parseCpu(r.cpu),
+    memory: r.memory === undefined ? 0 : parseMemory(r.memory),
+    pods: r.pods ?? 1,
+  };
+}
 
 export class NodeBuilder {
   private spec: { -readonly [K in keyof NodeInfo]: NodeInfo[K] };

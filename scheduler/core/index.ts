@@ -14,11 +14,5 @@
 export * from './contract.ts';
 export { Ledger, defaultCeiling, effectiveCeiling } from './ledger.ts';
 export { schedule, cycle } from './schedule.ts';
-export {
-  parseCpu,
-  parseMemory,
-  parseQuantity,
-  requests,
-  formatResources,
-  formatFraction,
-} from './resources.ts';
+export { standing } from './master.ts';
+export { formatResources, formatFraction } from './resources.ts';

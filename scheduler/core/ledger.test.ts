@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { campus, node, nodes, pod, snapshot } from './fixtures.ts';
+import { campus, node, nodes, pod, requests, snapshot } from './fixtures.ts';
 import { defaultCeiling, effectiveCeiling, Ledger } from './ledger.ts';
-import { requests } from './resources.ts';
 
 describe('the online ceiling', () => {
   it.each([

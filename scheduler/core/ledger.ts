@@ -57,6 +57,8 @@ export interface JobBook {
   min: number;
   /** Pods running and not leaving. */
   readonly running: Set<string>;
+  /** Requests of those pods. */
+  readonly used: MutableResources;
   /** Pods of the job in the books, leaving ones included. */
   total: number;
 }
@@ -194,6 +196,11 @@ export class Ledger implements Offer {
     return this.jobs.get(name);
   }
 
+  /** Every job with pods on the books. */
+  allJobs(): IterableIterator<JobBook> {
+    return this.jobs.values();
+  }
+
   isOpen(node: number): boolean {
     return this.open[node] === 1;
   }
@@ -267,6 +274,7 @@ export class Ledger implements Offer {
     if (job) {
       if (sign > 0) job.running.add(p.name);
       else job.running.delete(p.name);
+      addInto(job.used, p.requests, sign);
     }
     this.queues.charge(p.queue, p.requests, sign);
   }
@@ -342,6 +350,7 @@ export class Ledger implements Offer {
           priority: pod.priority,
           min: 0,
           running: new Set(),
+          used: vec(),
           total: 0,
         };
         this.jobs.set(pod.job, job);

@@ -5,9 +5,9 @@
 // work, the master revokes it at once (cheapest victims first), so that the
 // load of the shielded campus fits in the others. The DRF division of the
 // offline grant between queues is in drf.ts.
-import type { CampusGrant, Grants, Policy, QueueGrant, Resources } from './contract.ts';
+import type { CampusGrant, Grants, JobGrant, Policy, QueueGrant, Resources } from './contract.ts';
 import { fairShares } from './drf.ts';
-import type { CampusBook, Ledger } from './ledger.ts';
+import { effectiveCeiling, type CampusBook, type Ledger } from './ledger.ts';
 import { describeVictims, revokeOffline } from './preemption.ts';
 import {
   add,
@@ -96,10 +96,16 @@ export function offlinePool(ledger: Ledger): Resources {
 /** The grants as they stand, for metrics and status. */
 export function grants(ledger: Ledger): Grants {
   const pool = offlinePool(ledger);
+  const count = ledger.campuses.length;
+  const shielded = ledger.campuses.filter((c) => c.shielded).length;
   const campuses: CampusGrant[] = ledger.campuses.map((c) => ({
     campus: c.name,
     shielded: c.shielded,
     ceiling: c.ceiling,
+    configuredCeiling: c.configuredCeiling,
+    failoverCeiling: c.shielded
+      ? c.ceiling
+      : effectiveCeiling(c.configuredCeiling, count, shielded + 1),
     allocatable: copy(c.alloc),
     online: { cap: copy(c.onlineCap), grant: onlineGrant(c), used: copy(c.online) },
     offline: { grant: copy(c.offlineGrant), used: copy(c.offline) },
@@ -118,5 +124,35 @@ export function grants(ledger: Ledger): Grants {
       fairShare: min(q.max, max(q.guaranteed, scale(pool, fraction))),
     };
   });
-  return { campuses, queues, offlinePool: pool };
+  const jobs: JobGrant[] = [];
+  for (const j of ledger.allJobs()) {
+    const q = ledger.queues.get(j.queue);
+    jobs.push({
+      job: j.name,
+      queue: j.queue,
+      used: copy(j.used),
+      dominantShare: dominantShare(j.used, pool),
+      queueShare: q ? shareOfQueue(j.used, q.used, pool) : 0,
+    });
+  }
+  jobs.sort((a, b) => (a.job < b.job ? -1 : a.job > b.job ? 1 : 0));
+  return { campuses, queues, jobs, offlinePool: pool };
+}
+
+/** The job's part of its queue's use, in the resource the queue uses most of (against the pool). */
+function shareOfQueue(job: Resources, queue: Resources, pool: Resources): number {
+  const cpu = pool.cpu > 0 ? queue.cpu / pool.cpu : 0;
+  const memory = pool.memory > 0 ? queue.memory / pool.memory : 0;
+  const [j, q] = cpu >= memory ? [job.cpu, queue.cpu] : [job.memory, queue.memory];
+  return q > 0 ? Math.min(1, j / q) : 0;
+}
+
+/**
+ * The grants as they stand now, between cycles: the shield reserve and the
+ * offline grants brought up to date with the books first (a cycle does the
+ * same before its offline phase). What the adapter publishes.
+ */
+export function standing(ledger: Ledger, policy: Policy): Grants {
+  refreshGrants(ledger, policy);
+  return grants(ledger);
 }

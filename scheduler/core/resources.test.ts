@@ -1,41 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatFraction,
-  formatResources,
-  parseCpu,
-  parseMemory,
-  parseQuantity,
-  requests,
-} from './resources.ts';
+import { requests } from './fixtures.ts';
+import { formatFraction, formatResources } from './resources.ts';
 
-describe('Kubernetes quantities', () => {
-  it.each([
-    ['500m', 500],
-    ['2', 2000],
-    ['1.5', 1500],
-    ['0.1', 100],
-    ['1m', 1],
-    ['100u', 1], // rounded up, as Kubernetes does
-    [4, 4000],
-  ])('CPU %s is %i milli-CPU', (q, want) => {
-    expect(parseCpu(q)).toBe(want);
-  });
-
-  it.each([
-    ['4Gi', 4 * 2 ** 30],
-    ['512Mi', 512 * 2 ** 20],
-    ['1G', 1e9],
-    ['1e3', 1000],
-    ['128974848', 128974848],
-    ['129M', 129e6],
-  ])('memory %s is %i bytes', (q, want) => {
-    expect(parseMemory(q)).toBe(want);
-  });
-
-  it.each(['lots', '4GB', '', '1.2.3'])('refuses %j with a message that shows the form', (q) => {
-    expect(() => parseQuantity(q)).toThrow(/is not a Kubernetes quantity \(like 500m, 2, 4Gi\)/);
-  });
-
+describe('requests (the test builders)', () => {
   it('makes a request of one pod slot unless told otherwise', () => {
     expect(requests({ cpu: '250m' })).toEqual({ cpu: 250, memory: 0, pods: 1 });
   });

@@ -1,5 +1,5 @@
-// Resource vectors: arithmetic, Kubernetes quantities, and the words reasons
-// use. A leaf both levels may import; it knows nothing of either.
+// Resource vectors: arithmetic, and the words reasons use (quantities are
+// read by the adapter, through runtime/quantity.ts: the core sees numbers). A leaf both levels may import; it knows nothing of either.
 import type { Resources } from './contract.ts';
 
 export const dims = ['cpu', 'memory', 'pods'] as const;
@@ -63,57 +63,6 @@ export function dominantShare(used: Resources, pool: Resources): number {
   const c = pool.cpu > 0 ? used.cpu / pool.cpu : 0;
   const m = pool.memory > 0 ? used.memory / pool.memory : 0;
   return Math.max(c, m);
-}
-
-// --- Kubernetes quantities -------------------------------------------------
-
-const suffixes: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-const quantityPattern =
-  /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?$/;
-
-/** A Kubernetes quantity ('500m', '2', '4Gi', '1e3') as a plain number. */
-export function parseQuantity(q: string | number): number {
-  if (typeof q === 'number') return q;
-  const m = quantityPattern.exec(q.trim());
-  if (!m) throw new Error(`"${q}" is not a Kubernetes quantity (like 500m, 2, 4Gi)`);
-  return Number(m[1]) * (suffixes[m[2] ?? ''] ?? 1);
-}
-
-/** CPU in milli-CPU, rounded up as Kubernetes does. */
-export const parseCpu = (q: string | number): number => Math.ceil(parseQuantity(q) * 1000 - 1e-9);
-
-/** Memory in bytes, rounded up. */
-export const parseMemory = (q: string | number): number => Math.ceil(parseQuantity(q) - 1e-9);
-
-/** A request as the API writes it; pods defaults to 1, one pod slot per pod. */
-export function requests(r: {
-  cpu?: string | number;
-  memory?: string | number;
-  pods?: number;
-}): Resources {
-  return {
-    cpu: r.cpu === undefined ? 0 : parseCpu(r.cpu),
-    memory: r.memory === undefined ? 0 : parseMemory(r.memory),
-    pods: r.pods ?? 1,
-  };
 }
 
 // --- words -----------------------------------------------------------------

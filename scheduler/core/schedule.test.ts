@@ -234,6 +234,34 @@ describe('a shielded campus moves its online load to the others', () => {
     expect(a?.reserve.cpu).toBe(2000);
   });
 
+  it.each([
+    ['no campus shielded', false, { a: [2 / 3, 2 / 3, 1], b: [2 / 3, 2 / 3, 1] }],
+    ['campus-b shielded', true, { a: [1, 2 / 3, 1], b: [2 / 3, 2 / 3, 2 / 3] }],
+  ])(
+    'grants say each ceiling in force, as configured, and if one more campus were lost: %s',
+    (_name, shielded, want) => {
+      const { grants } = schedule(filled(shielded), []);
+      const of = (c: string) => grants.campuses.find((g) => g.campus === c);
+      const three = (c: string) => [
+        of(c)?.ceiling,
+        of(c)?.configuredCeiling,
+        of(c)?.failoverCeiling,
+      ];
+      expect(three('campus-a').map((x) => x?.toFixed(4))).toEqual(want.a.map((x) => x.toFixed(4)));
+      expect(three('campus-b').map((x) => x?.toFixed(4))).toEqual(want.b.map((x) => x.toFixed(4)));
+    },
+  );
+
+  it('grants give each job what its running pods hold, and its part of its queue', () => {
+    const { grants } = schedule(filled(false), []);
+    expect(grants.jobs.map((j) => [j.job, j.queue, j.used.cpu, j.queueShare])).toEqual([
+      ['ja', 'default', 8000, 0.5],
+      ['jc', 'default', 8000, 0.5],
+    ]);
+    const pool = grants.offlinePool.cpu;
+    expect(grants.jobs[0]?.dominantShare).toBeCloseTo(8000 / pool);
+  });
+
   it('revokes offline work in the others at once, before any pod moves, and says why', () => {
     const { decisions } = schedule(filled(true), []);
     expect(decisions).toEqual([
