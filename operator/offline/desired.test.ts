@@ -23,7 +23,6 @@ const view = (name: string, over: Partial<JobPodView> = {}): JobPodView => ({
   disrupted: false,
   bound: true,
   unschedulable: undefined,
-  requests: { cpuMilli: 1000, memoryBytes: 2 ** 30 },
   created: 0,
   ...over,
 });

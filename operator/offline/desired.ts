@@ -18,11 +18,6 @@ import {
 
 export const offlinePriorityClass = priorityClassName('offline');
 
-export interface Amounts {
-  readonly cpuMilli: number;
-  readonly memoryBytes: number;
-}
-
 /** What the controller needs of one of a job's pods. */
 export interface JobPodView {
   readonly name: string;
@@ -37,7 +32,6 @@ export interface JobPodView {
   readonly bound: boolean;
   /** The scheduler's PodScheduled=False message, while it waits. */
   readonly unschedulable: string | undefined;
-  readonly requests: Amounts;
   /** Creation time, ms. */
   readonly created: number;
 }

@@ -1,8 +1,9 @@
 // The OfflineJob and OfflineQueue controllers with Yard's scheduler, against
 // the local control plane: a job fills the cluster, loses pods to an online
 // surge, replaces them and completes (kwok finishes each pod after the run
-// time it declares); a job in a missing queue says so; a queue reports its
-// usage and fair share.
+// time it declares); a job in a missing queue says so; a queue's use, fair
+// share and pending demand, and a job's admitted share, are the scheduler's
+// published numbers — checked against what the pods really request.
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect } from 'vitest';
 import type { OfflineJob, OfflineQueue } from '../../crds/index.ts';
@@ -25,6 +26,7 @@ import {
 import type { RunningScheduler } from '../../e2e/harness/scheduler.ts';
 import { yardKinds } from '../../crds/index.ts';
 import { kinds, mergePatch, RestClient } from '../../runtime/index.ts';
+import { cpuQuantity, memoryQuantity, podRequests } from '../../runtime/quantity.ts';
 import { addOfflineJobController, addOfflineQueueController } from './reconcile.ts';
 
 let op: RunningOperator | undefined;
@@ -254,7 +256,10 @@ describe('OfflineJob and OfflineQueue', () => {
     });
   });
 
-  it('reports a queue’s guaranteed, maximum, used and fair share', async ({ kube, ns }) => {
+  it('shows the scheduler’s numbers for queues and jobs: what the pods request, fair shares, what waits', async ({
+    kube,
+    ns,
+  }) => {
     await quietNodes(kube.core, [ns]);
     const parent = await queue(uniqueName('q-org'));
     const heavy = await queue(uniqueName('q-heavy'), {
@@ -265,46 +270,86 @@ describe('OfflineJob and OfflineQueue', () => {
     });
     const light = await queue(uniqueName('q-light'), { parent, weight: 1 });
     startAll(ns);
+    const worker = (cpu: string, memory: string) => ({
+      spec: {
+        containers: [
+          {
+            name: 'w',
+            image: 'registry.local/yard/batch:1',
+            resources: { requests: { cpu, memory } },
+          },
+        ],
+      },
+    });
     await createJob(
       ns,
       job('model', heavy, {
         parallelism: 4,
         completions: 4,
         runDuration: '1h',
-        template: {
-          spec: {
-            containers: [
-              {
-                name: 'w',
-                image: 'registry.local/yard/batch:1',
-                resources: { requests: { cpu: '4', memory: '8Gi' } },
-              },
-            ],
-          },
-        },
+        template: worker('4', '8Gi'),
       }),
     );
     await allBound(kube.core, ns, 4, 'yard.dev/offline-job=model');
-    const status = await waitFor('the queues’ status', async () => {
+    // a gang no node can hold (2 × 40 CPU on 32-CPU nodes, all at once): it waits whole
+    await createJob(
+      ns,
+      job('huge', light, {
+        parallelism: 2,
+        completions: 2,
+        minAvailable: 2,
+        runDuration: '1h',
+        template: worker('40', '1Gi'),
+      }),
+    );
+    // what the pods really request, read from the API
+    const requested = async (name: string) => {
+      const pods = (await jobPods(kube, ns, name)).filter(
+        (p) => p.spec?.nodeName && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
+      );
+      const sum = pods.reduce(
+        (acc, p) => {
+          const r = podRequests(p);
+          return { cpu: acc.cpu + r.cpu, memory: acc.memory + r.memory };
+        },
+        { cpu: 0, memory: 0 },
+      );
+      return { cpu: cpuQuantity(sum.cpu), memory: memoryQuantity(sum.memory) };
+    };
+    const status = await waitFor('the queues’ and jobs’ published status', async () => {
       const [h, l, p] = await Promise.all([readQueue(heavy), readQueue(light), readQueue(parent)]);
-      return h.status?.used?.cpu === '16' &&
-        h.status.runningJobs === 1 &&
-        p.status?.used?.cpu === '16'
-        ? done({ h, l, p })
-        : notYet([h.status, p.status]);
+      const model = await readJob(ns, 'model');
+      const want = await requested('model');
+      const ok =
+        JSON.stringify(h.status?.used) === JSON.stringify(want) &&
+        JSON.stringify(p.status?.used) === JSON.stringify(want) &&
+        JSON.stringify(model.status?.admitted) === JSON.stringify(want) &&
+        l.status?.pendingDemand?.cpu === '80' &&
+        h.status?.runningJobs === 1;
+      return ok ? done({ h, l, p, model, want }) : notYet([h.status, l.status, model.status, want]);
     });
-    const { h, l, p } = status;
-    expect(h.status?.used).toEqual({ cpu: '16', memory: '32Gi' });
-    expect(p.status?.used).toEqual({ cpu: '16', memory: '32Gi' });
+    const { h, l, p, model, want } = status;
+    expect(want).toEqual({ cpu: '16', memory: '32Gi' });
     expect(l.status?.used).toEqual({ cpu: '0', memory: '0' });
+    expect(l.status?.pendingDemand).toEqual({ cpu: '80', memory: '2Gi' });
+    expect(p.status?.pendingDemand).toEqual({ cpu: '80', memory: '2Gi' });
+    expect(h.status?.pendingDemand).toEqual({ cpu: '0', memory: '0' });
     // weight 2 against 1 under one parent: twice the fair share (neither reaches its max)
     const cpu = (x: OfflineQueue) => Number(x.status?.fairShare?.cpu ?? NaN);
     expect(cpu(h) / cpu(l)).toBeCloseTo(2, 1);
-    expect(condition(h, 'Ready')).toMatchObject({ status: 'True', reason: 'InQueueTree' });
-    expect(condition(h, 'Ready')?.message).toMatch(
-      /^guaranteed 8 CPU, 16Gi; maximum 160 CPU, 640Gi; uses 16 CPU, 32Gi .*fair share/,
+    expect(Number(h.status?.fairDominantShare)).toBeCloseTo(
+      2 * Number(l.status?.fairDominantShare),
+      2,
     );
-    const jobStatus = (await readJob(ns, 'model')).status;
-    expect(jobStatus?.queueShare).toBe('1');
+    expect(h.status?.publishedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(condition(h, 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'InQueueTree',
+      message: 'guaranteed 8 CPU, 16Gi; maximum 160 CPU, 640Gi',
+    });
+    // the job's share: all of its queue's use, and its dominant share of the pool
+    expect(model.status?.queueShare).toBe('1');
+    expect(model.status?.admittedShare).toBe(h.status?.dominantShare);
+    expect(model.status?.phase).toBe('Running');
   });
 });

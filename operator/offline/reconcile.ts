@@ -3,21 +3,19 @@
 // OfflineJob: keeps `parallelism` pods of the job in existence (Yard's
 // scheduler places them, all-or-nothing for a gang), replaces every pod that
 // is preempted, counts each pod's end exactly once through a tracking
-// finalizer (desired.ts says how), and reports phase, counts, preemptions,
-// its share of its queue and conditions. Level-based; two in-memory notes
+// finalizer (desired.ts says how), and reports phase, counts, preemptions
+// and conditions (its admitted share is the scheduler's to publish). Level-based; two in-memory notes
 // only bridge the informer's lag behind our own writes, as the Job controller
 // does: pods created and not yet seen ("expectations"), and pods counted
 // whose finalizer removal is not yet seen.
 //
-// OfflineQueue: reports what the queue uses and its fair share as the
-// scheduler's own core computes them — a one-off cycle over the cached nodes,
-// campuses, queues and pods (`schedule(snapshot, [])`) — its jobs, and Ready
-// with its guaranteed and maximum amounts.
+// OfflineQueue: reports its jobs, and Ready — whether it is in the queue
+// tree — with its guaranteed and maximum amounts. What it uses, its fair
+// share and its pending demand are the scheduler's: it publishes them to the
+// same status (scheduler/adapter/publish.ts), and nothing here recomputes them.
 import { PatchStrategy } from '@kubernetes/client-node';
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import type { Campus, OfflineJob, OfflineJobStatus, OfflineQueue } from '../../crds/index.ts';
-import { snapshotOf } from '../../scheduler/adapter/mapping.ts';
-import { schedule, type Grants } from '../../scheduler/core/index.ts';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { OfflineJob, OfflineJobStatus, OfflineQueue } from '../../crds/index.ts';
 import { priorityClasses } from '../imservice/desired.ts';
 import { yardKinds } from '../../crds/index.ts';
 import {
@@ -30,8 +28,6 @@ import {
   jsonEqual,
   keyOf,
   kinds,
-  milliCpu,
-  parseQuantity,
 } from '../../runtime/index.ts';
 import type {
   Controller,
@@ -48,16 +44,16 @@ import {
   podChanges,
   tally,
 } from './desired.ts';
-import type { Amounts, Counts, JobPodView, JobSpecView, PodChanges, Tally } from './desired.ts';
-import { jobStatus, queueCheck, queueProblem, queueShare, queueStatus } from './status.ts';
-import { jobPodView, jobSpecView, runningRequests } from './views.ts';
+import type { Counts, JobPodView, JobSpecView, PodChanges, Tally } from './desired.ts';
+import { jobStatus, queueCheck, queueProblem, queueStatus } from './status.ts';
+import type { QueueControllerStatus } from './status.ts';
+import { jobPodView, jobSpecView } from './views.ts';
 import { label, finalizer } from '../../crds/names.ts';
 
 export const jobFieldManager = 'yard-offline-job-controller';
 export const queueFieldManager = 'yard-offline-queue-controller';
 
 const byJob = 'offlineJob';
-const byQueue = 'offlineQueue';
 /** How long pods created are waited for before the cache is trusted without them. */
 const expectationTtlMs = 30_000;
 
@@ -66,7 +62,7 @@ export interface OfflineControllerOptions {
   readonly concurrency?: number;
 }
 
-/** The pods of OfflineJobs, shared by both controllers, indexed by job and by queue. */
+/** The pods of OfflineJobs, indexed by job. */
 function offlinePods(mgr: Manager) {
   return mgr.informers.informerFor<V1Pod>(kinds.Pod, {
     labelSelector: label.offlineJob,
@@ -74,7 +70,6 @@ function offlinePods(mgr: Manager) {
       [byJob]: (p) => [
         `${p.metadata?.namespace ?? ''}/${p.metadata?.labels?.[label.offlineJob] ?? ''}`,
       ],
-      [byQueue]: (p) => [p.metadata?.labels?.[label.queue] ?? ''],
     },
   });
 }
@@ -85,19 +80,6 @@ const countsOf = (s: OfflineJobStatus | undefined): Counts => ({
   preemptions: s?.preemptions ?? noCounts.preemptions,
 });
 
-/** The Ready nodes' allocatable, summed: what a queue's dominant resource is measured against. */
-function capacityOf(nodes: readonly V1Node[]): Amounts {
-  let cpuMilli = 0;
-  let memoryBytes = 0;
-  for (const n of nodes) {
-    const a = n.status?.allocatable;
-    if (!a) continue;
-    cpuMilli += a['cpu'] === undefined ? 0 : milliCpu(a['cpu']);
-    memoryBytes += a['memory'] === undefined ? 0 : parseQuantity(a['memory']);
-  }
-  return { cpuMilli, memoryBytes };
-}
-
 export function addOfflineJobController(
   mgr: Manager,
   opts: OfflineControllerOptions = {},
@@ -106,7 +88,6 @@ export function addOfflineJobController(
   const jobs = mgr.informers.informerFor<OfflineJob>(yardKinds.OfflineJob);
   const pods = offlinePods(mgr);
   const queues = mgr.informers.informerFor<OfflineQueue>(yardKinds.OfflineQueue);
-  const nodes = mgr.informers.informerFor<V1Node>(kinds.Node);
   const events = mgr.eventRecorder('yard.dev/offline-job-controller');
   /** Per job: uids whose end the status holds while their finalizer removal is not yet cached. */
   const counted = new Map<string, Set<string>>();
@@ -183,11 +164,6 @@ export function addOfflineJobController(
       pods: views.filter((v) => !removing.has(v.name)),
       created: changes.create,
       queue: queueCheck(spec.queue, queues.store.list()),
-      share: queueShare(
-        runningRequests(views),
-        runningRequests(pods.store.byIndex(byQueue, spec.queue).map(jobPodView)),
-        capacityOf(nodes.store.list()),
-      ),
       previous: job.status,
       generation: job.metadata.generation ?? 0,
       now: t,
@@ -300,6 +276,17 @@ export function addOfflineJobController(
   });
 }
 
+/** The queue controller's fields, as the object shows them. */
+function ownQueueStatus(q: OfflineQueue): Partial<QueueControllerStatus> {
+  const s = q.status;
+  return {
+    ...(s?.observedGeneration === undefined ? {} : { observedGeneration: s.observedGeneration }),
+    ...(s?.pendingJobs === undefined ? {} : { pendingJobs: s.pendingJobs }),
+    ...(s?.runningJobs === undefined ? {} : { runningJobs: s.runningJobs }),
+    ...(s?.conditions === undefined ? {} : { conditions: s.conditions }),
+  };
+}
+
 export function addOfflineQueueController(
   mgr: Manager,
   opts: OfflineControllerOptions = {},
@@ -307,35 +294,6 @@ export function addOfflineQueueController(
   const now = opts.now ?? (() => new Date());
   const queues = mgr.informers.informerFor<OfflineQueue>(yardKinds.OfflineQueue);
   const jobs = mgr.informers.informerFor<OfflineJob>(yardKinds.OfflineJob);
-  const campuses = mgr.informers.informerFor<Campus>(yardKinds.Campus);
-  const nodes = mgr.informers.informerFor<V1Node>(kinds.Node);
-  const allPods = mgr.informers.informerFor<V1Pod>(kinds.Pod);
-  offlinePods(mgr); // keeps the mapping below to offline pods' own changes cheap
-
-  // One cycle of the core serves every queue reconciled until the world
-  // changes, and, while it changes, for a second at most (a reconcile served
-  // from an older cycle looks again a second later).
-  let epoch = 0;
-  const bump = { onAdd: () => epoch++, onUpdate: () => epoch++, onDelete: () => epoch++ };
-  for (const inf of [allPods, nodes, campuses, queues] as const) inf.addHandler(bump);
-  let memo: { at: number; epoch: number; grants: Grants } | undefined;
-  function grants(): { grants: Grants; fresh: boolean } {
-    const t = now().getTime();
-    if (memo && (memo.epoch === epoch || t - memo.at < 1_000))
-      return { grants: memo.grants, fresh: memo.epoch === epoch };
-    const at = epoch;
-    const snapshot = snapshotOf(
-      {
-        nodes: nodes.store.list(),
-        campuses: campuses.store.list(),
-        queues: queues.store.list(),
-        pods: allPods.store.list(),
-      },
-      { now: t, job: (k) => jobs.store.get(k) },
-    );
-    memo = { at: t, epoch: at, grants: schedule(snapshot, []).grants };
-    return { grants: memo.grants, fresh: true };
-  }
 
   /** The queue and its ancestors: a child's usage is its parents' too. */
   function withAncestors(name: string | undefined): string[] {
@@ -350,13 +308,9 @@ export function addOfflineQueueController(
   async function reconcile(req: ReconcileRequest): Promise<ReconcileResult | void> {
     const q = queues.store.get(req.key);
     if (!q || q.metadata.deletionTimestamp) return;
-    const all = queues.store.list();
-    const { grants: g, fresh } = grants();
-    const grant = g.queues.find((x) => x.queue === req.name);
     const status = queueStatus({
       queue: q,
-      grant,
-      problem: grant ? undefined : queueProblem(q, all),
+      problem: queueProblem(q, queues.store.list()),
       jobPhases: jobs.store
         .list()
         .filter((j) => j.spec.queue === req.name)
@@ -365,29 +319,22 @@ export function addOfflineQueueController(
       generation: q.metadata.generation ?? 0,
       now: now(),
     });
-    if (!jsonEqual(status, q.status))
+    // the scheduler's fields (used, fairShare, …) are not ours to compare or send
+    if (!jsonEqual(status, ownQueueStatus(q)))
       await applyStatus(
         mgr.rest,
         yardKinds.OfflineQueue,
         { metadata: { name: req.name }, status },
         { fieldManager: queueFieldManager, signal: req.signal },
       );
-    if (!fresh) return { requeueAfter: 1_000 };
   }
 
   return mgr.add<OfflineQueue>({
     name: 'offlinequeue',
     reconcile,
     maxConcurrentReconciles: opts.concurrency ?? 2,
-    // the offline pool moves with online load anywhere: look again now and then
-    resyncPeriodMs: 15_000,
     for: { type: yardKinds.OfflineQueue },
     watches: [
-      {
-        type: kinds.Pod,
-        scope: { labelSelector: label.offlineJob },
-        map: (p: V1Pod) => withAncestors(p.metadata?.labels?.[label.queue]),
-      },
       {
         type: yardKinds.OfflineJob,
         map: (j: OfflineJob) => withAncestors(j.spec.queue),

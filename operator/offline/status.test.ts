@@ -1,9 +1,8 @@
 // What OfflineJob and OfflineQueue status say, as tables.
 import { describe, expect, it } from 'vitest';
 import type { OfflineQueue } from '../../crds/index.ts';
-import type { QueueGrant } from '../../scheduler/core/index.ts';
 import type { Counts, JobPodView, JobSpecView } from './desired.ts';
-import { jobStatus, queueCheck, queueProblem, queueShare, queueStatus } from './status.ts';
+import { jobStatus, queueCheck, queueProblem, queueStatus } from './status.ts';
 import type { JobStatusInput } from './status.ts';
 
 const now = new Date(Date.UTC(2026, 4, 1, 8, 0, 0));
@@ -23,7 +22,6 @@ const pod = (over: Partial<JobPodView> = {}): JobPodView => ({
   disrupted: false,
   bound: true,
   unschedulable: undefined,
-  requests: { cpuMilli: 1000, memoryBytes: 0 },
   created: 0,
   ...over,
 });
@@ -48,7 +46,6 @@ const input = (over: Partial<JobStatusInput> & { counts?: Counts } = {}): JobSta
   pods: [],
   created: 0,
   queue: { ok: true },
-  share: undefined,
   previous: undefined,
   generation: 3,
   now,
@@ -75,38 +72,6 @@ describe('queueCheck', () => {
     },
   ])('$name', ({ queue, want }) => {
     expect(queueCheck(queue, queues)).toEqual(want);
-  });
-});
-
-describe('queueShare', () => {
-  const capacity = { cpuMilli: 100_000, memoryBytes: 1000 };
-  it.each([
-    {
-      name: 'CPU dominates: the job’s part of the queue’s CPU',
-      job: { cpuMilli: 5000, memoryBytes: 1 },
-      queue: { cpuMilli: 20_000, memoryBytes: 10 },
-      want: '0.25',
-    },
-    {
-      name: 'memory dominates',
-      job: { cpuMilli: 5000, memoryBytes: 100 },
-      queue: { cpuMilli: 20_000, memoryBytes: 400 },
-      want: '0.25',
-    },
-    {
-      name: 'the only job',
-      job: { cpuMilli: 1, memoryBytes: 1 },
-      queue: { cpuMilli: 1, memoryBytes: 1 },
-      want: '1',
-    },
-    {
-      name: 'the queue runs nothing',
-      job: { cpuMilli: 0, memoryBytes: 0 },
-      queue: { cpuMilli: 0, memoryBytes: 0 },
-      want: undefined,
-    },
-  ])('$name', ({ job, queue, want }) => {
-    expect(queueShare(job, queue, capacity)).toBe(want);
   });
 });
 
@@ -161,6 +126,18 @@ describe('jobStatus', () => {
     });
   });
 
+  it('sends the scheduler’s fields back as they are, and computes no share of its own', () => {
+    const published = {
+      queueShare: '0.5',
+      admitted: { cpu: '8', memory: '16Gi' },
+      admittedShare: '0.093',
+      publishedAt: '2026-05-01T07:59:59Z',
+    };
+    const s = jobStatus(input({ previous: { phase: 'Running', ...published } }));
+    expect(s).toMatchObject(published);
+    expect(jobStatus(input()).queueShare).toBeUndefined();
+  });
+
   it('passes on why its pods wait', () => {
     const s = jobStatus(
       input({
@@ -198,56 +175,62 @@ describe('jobStatus', () => {
 });
 
 describe('queueStatus', () => {
-  const grant: QueueGrant = {
-    queue: 'ml',
-    weight: 2,
-    used: { cpu: 16_000, memory: 32 * 2 ** 30, pods: 4 },
-    dominantShare: 0.125,
-    fairFraction: 0.5,
-    fairShare: { cpu: 64_000, memory: 256 * 2 ** 30, pods: Infinity },
-  };
-  it('reports use and fair share from the core, jobs by phase, and its amounts in words', () => {
+  it('reports its jobs by phase and its amounts in words, and leaves use and shares to the scheduler', () => {
     const s = queueStatus({
       queue: q('ml', { guaranteed: { cpu: '8' }, max: { cpu: '96', memory: '384Gi' } }),
-      grant,
       problem: undefined,
       jobPhases: ['Running', 'Pending', undefined, 'Succeeded'],
       previous: undefined,
       generation: 1,
       now,
     });
-    expect(s).toMatchObject({
-      used: { cpu: '16', memory: '32Gi' },
-      fairShare: { cpu: '64', memory: '256Gi' },
+    expect(s).toEqual({
+      observedGeneration: 1,
       pendingJobs: 2,
       runningJobs: 1,
+      conditions: [expect.objectContaining({ type: 'Ready', status: 'True' })],
     });
-    expect(s.conditions?.[0]).toMatchObject({
-      type: 'Ready',
-      status: 'True',
-      message:
-        'guaranteed 8 CPU; maximum 96 CPU, 384Gi; uses 16 CPU, 32Gi (dominant share 0.125); fair share 64 CPU, 256Gi (dominant share 0.500)',
-    });
+    expect(s.conditions?.[0]?.message).toBe('guaranteed 8 CPU; maximum 96 CPU, 384Gi');
+  });
+
+  it.each([
+    ['a top-level queue', 'top', undefined],
+    ['a child of an existing parent', 'child', undefined],
+    ['a cycle of parents', 'a', 'queue a is its own ancestor (a cycle of parents through a)'],
+    ['a missing parent', 'c', 'queue c hangs under gone, which does not exist'],
+    ['a missing grandparent', 'd', 'queue d hangs under c, whose ancestor gone does not exist'],
+    [
+      'a parent caught in a cycle',
+      'e',
+      'queue e hangs under a, whose ancestors form a cycle through a',
+    ],
+  ])('queueProblem: %s → %s', (_name, name, want) => {
+    const queues = [
+      q('top'),
+      q('child', { parent: 'top' }),
+      q('a', { parent: 'b' }),
+      q('b', { parent: 'a' }),
+      q('c', { parent: 'gone' }),
+      q('d', { parent: 'c' }),
+      q('e', { parent: 'a' }),
+    ];
+    const it = queues.find((x) => x.metadata.name === name) ?? q('x');
+    expect(queueProblem(it, queues)).toBe(want);
   });
 
   it('is not Ready when the tree leaves it out, and says why', () => {
-    const queues = [q('a', { parent: 'b' }), q('b', { parent: 'a' }), q('c', { parent: 'gone' })];
-    expect(queueProblem(queues[0] ?? q('x'), queues)).toBe(
-      'queue a is its own ancestor (a cycle of parents through a)',
-    );
-    expect(queueProblem(queues[2] ?? q('x'), queues)).toBe(
-      'queue c hangs under gone, which does not exist',
-    );
     const s = queueStatus({
-      queue: queues[2] ?? q('x'),
-      grant: undefined,
-      problem: queueProblem(queues[2] ?? q('x'), queues),
+      queue: q('c', { parent: 'gone' }),
+      problem: 'queue c hangs under gone, which does not exist',
       jobPhases: [],
       previous: undefined,
       generation: 1,
       now,
     });
-    expect(s.conditions?.[0]).toMatchObject({ status: 'False', reason: 'BrokenQueueTree' });
-    expect(s.used).toEqual({ cpu: '0', memory: '0' });
+    expect(s.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'BrokenQueueTree',
+      message: 'queue c hangs under gone, which does not exist',
+    });
   });
 });

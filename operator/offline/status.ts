@@ -1,6 +1,9 @@
-// What an OfflineJob's and an OfflineQueue's status say, pure: phase, counts,
-// share and conditions, with the numbers and the scheduler's reasons in the
-// messages. No client, no clock (`now` is an argument).
+// What an OfflineJob's and an OfflineQueue's status say, pure: phase, counts
+// and conditions, with the scheduler's reasons in the messages. The numbers
+// of capacity — a queue's use, fair share and pending demand, a job's
+// admitted share — are the scheduler's: it publishes them to the same status
+// under its own field manager, and nothing here recomputes them. No client,
+// no clock (`now` is an argument).
 import type {
   OfflineJobPhase,
   OfflineJobStatus,
@@ -8,11 +11,10 @@ import type {
   OfflineQueueStatus,
   ResourceAmounts,
 } from '../../crds/index.ts';
-import type { QueueGrant, Resources } from '../../scheduler/core/index.ts';
-import { formatBytes, formatCpu, rfc3339, setCondition } from '../../runtime/index.ts';
+import { rfc3339, setCondition } from '../../runtime/index.ts';
 import type { Condition } from '../../runtime/index.ts';
 import { jobEnd, outcomeOf } from './desired.ts';
-import type { Amounts, Counts, JobPodView, JobSpecView } from './desired.ts';
+import type { Counts, JobPodView, JobSpecView } from './desired.ts';
 
 // --- the queue a job names -------------------------------------------------------
 
@@ -38,26 +40,26 @@ export function queueCheck(name: string, queues: readonly OfflineQueue[]): Queue
   return { ok: true };
 }
 
-// --- shares -------------------------------------------------------------------------
+// --- what the scheduler owns ----------------------------------------------------
 
-const add = (a: Amounts, b: Amounts): Amounts => ({
-  cpuMilli: a.cpuMilli + b.cpuMilli,
-  memoryBytes: a.memoryBytes + b.memoryBytes,
-});
-export const sumAmounts = (xs: readonly Amounts[]): Amounts =>
-  xs.reduce(add, { cpuMilli: 0, memoryBytes: 0 });
+/** The fields of an OfflineJob's status the scheduler publishes (publish.ts there). */
+export const schedulerJobFields = [
+  'queueShare',
+  'admitted',
+  'admittedShare',
+  'publishedAt',
+] as const;
 
 /**
- * The job's share of its queue's dominant resource (the one the queue uses
- * most of, relative to the cluster's capacity), as a decimal string; undefined
- * when the queue runs nothing.
+ * The scheduler's fields as the object shows them. The job controller
+ * replaces the status (conditional on the version it read), so it sends them
+ * back unchanged: they stay the scheduler's, and a newer publication makes
+ * the write conflict rather than be undone.
  */
-export function queueShare(job: Amounts, queue: Amounts, capacity: Amounts): string | undefined {
-  const cpu = capacity.cpuMilli > 0 ? queue.cpuMilli / capacity.cpuMilli : 0;
-  const mem = capacity.memoryBytes > 0 ? queue.memoryBytes / capacity.memoryBytes : 0;
-  const [j, q] = cpu >= mem ? [job.cpuMilli, queue.cpuMilli] : [job.memoryBytes, queue.memoryBytes];
-  if (q <= 0) return undefined;
-  return String(Math.round(Math.min(1, j / q) * 1000) / 1000);
+export function schedulerJobStatus(s: OfflineJobStatus | undefined): Partial<OfflineJobStatus> {
+  const out: Partial<Record<string, unknown>> = {};
+  for (const k of schedulerJobFields) if (s?.[k] !== undefined) out[k] = s[k];
+  return out;
 }
 
 // --- the job -----------------------------------------------------------------------
@@ -69,7 +71,6 @@ export interface JobStatusInput {
   readonly pods: readonly JobPodView[];
   readonly created: number;
   readonly queue: QueueCheck;
-  readonly share: string | undefined;
   readonly previous: OfflineJobStatus | undefined;
   readonly generation: number;
   readonly now: Date;
@@ -143,6 +144,7 @@ export function jobStatus(i: JobStatusInput): OfflineJobStatus {
   const startTime = i.previous?.startTime ?? (running > 0 || end ? rfc3339(now) : undefined);
   const completionTime = i.previous?.completionTime ?? (end ? rfc3339(now) : undefined);
   return {
+    ...schedulerJobStatus(i.previous),
     observedGeneration: i.generation,
     phase: phaseOf(end, running),
     active: active.length + i.created,
@@ -150,7 +152,6 @@ export function jobStatus(i: JobStatusInput): OfflineJobStatus {
     failed: counts.failed,
     preemptions: counts.preemptions,
     progress: `${counts.succeeded}/${spec.completions}`,
-    ...(i.share === undefined ? {} : { queueShare: i.share }),
     ...(startTime ? { startTime } : {}),
     ...(completionTime ? { completionTime } : {}),
     conditions: jobConditions(i, end),
@@ -158,13 +159,6 @@ export function jobStatus(i: JobStatusInput): OfflineJobStatus {
 }
 
 // --- the queue ----------------------------------------------------------------------
-
-const quantities = (r: Partial<Resources>): ResourceAmounts => ({
-  ...(r.cpu === undefined || !Number.isFinite(r.cpu) ? {} : { cpu: formatCpu(Math.round(r.cpu)) }),
-  ...(r.memory === undefined || !Number.isFinite(r.memory)
-    ? {}
-    : { memory: formatBytes(Math.round(r.memory)) }),
-});
 
 const words = (r: ResourceAmounts | undefined, none: string): string =>
   r && (r.cpu !== undefined || r.memory !== undefined)
@@ -175,9 +169,7 @@ const words = (r: ResourceAmounts | undefined, none: string): string =>
 
 export interface QueueStatusInput {
   readonly queue: OfflineQueue;
-  /** The queue's standing in the core's DRF, or undefined when the tree leaves it out (broken). */
-  readonly grant: QueueGrant | undefined;
-  /** Why the queue is broken, when it is. */
+  /** Why the queue is not in the tree (a missing parent, a cycle), or undefined when it is. */
   readonly problem: string | undefined;
   /** Phases of the jobs that name this queue. */
   readonly jobPhases: readonly (OfflineJobPhase | undefined)[];
@@ -186,56 +178,65 @@ export interface QueueStatusInput {
   readonly now: Date;
 }
 
+/** The fields of an OfflineQueue's status the queue controller owns. */
+export type QueueControllerStatus = Pick<
+  OfflineQueueStatus,
+  'observedGeneration' | 'pendingJobs' | 'runningJobs' | 'conditions'
+>;
+
 /**
- * The queue's status: what it uses and its fair share as the scheduler's core
- * computes them (weighted DRF over the offline pool), its jobs, and Ready
- * with its guaranteed and maximum amounts in words.
+ * The queue controller's part of the status: its jobs, and Ready with its
+ * guaranteed and maximum amounts in words. What it uses and its fair share
+ * are the scheduler's to publish.
  */
-export function queueStatus(i: QueueStatusInput): OfflineQueueStatus {
+export function queueStatus(i: QueueStatusInput): QueueControllerStatus {
   const spec = i.queue.spec;
-  const g = i.grant;
-  const used = g ? quantities(g.used) : { cpu: '0', memory: '0' };
-  const fair = g ? quantities(g.fairShare) : undefined;
   const guaranteed = words(spec?.guaranteed, 'nothing guaranteed');
   const max = words(spec?.max, 'no maximum');
-  const ready: Omit<Condition, 'lastTransitionTime'> = g
-    ? {
-        type: 'Ready',
-        status: 'True',
-        reason: 'InQueueTree',
-        message:
-          `guaranteed ${guaranteed}; maximum ${max}; uses ${words(used, '0 CPU')} ` +
-          `(dominant share ${g.dominantShare.toFixed(3)}); fair share ${words(fair, '0 CPU')} ` +
-          `(dominant share ${g.fairFraction.toFixed(3)})`,
-        observedGeneration: i.generation,
-      }
-    : {
-        type: 'Ready',
-        status: 'False',
-        reason: 'BrokenQueueTree',
-        message: i.problem ?? `queue ${i.queue.metadata.name ?? ''} is not in the queue tree`,
-        observedGeneration: i.generation,
-      };
+  const ready: Omit<Condition, 'lastTransitionTime'> =
+    i.problem === undefined
+      ? {
+          type: 'Ready',
+          status: 'True',
+          reason: 'InQueueTree',
+          message: `guaranteed ${guaranteed}; maximum ${max}`,
+          observedGeneration: i.generation,
+        }
+      : {
+          type: 'Ready',
+          status: 'False',
+          reason: 'BrokenQueueTree',
+          message: i.problem,
+          observedGeneration: i.generation,
+        };
   return {
     observedGeneration: i.generation,
-    used,
-    ...(fair ? { fairShare: fair } : {}),
     pendingJobs: i.jobPhases.filter((p) => p === undefined || p === 'Pending').length,
     runningJobs: i.jobPhases.filter((p) => p === 'Running').length,
     conditions: setCondition(i.previous?.conditions, ready, i.now),
   };
 }
 
-/** Why a queue the core's tree leaves out is broken: a missing parent, or a cycle. */
-export function queueProblem(q: OfflineQueue, queues: readonly OfflineQueue[]): string {
+/**
+ * Why a queue is not in the tree — a parent (or an ancestor) that does not
+ * exist, or a cycle of parents — or undefined when its ancestry reaches the
+ * root. The scheduler's core leaves such queues out: their jobs never run.
+ */
+export function queueProblem(q: OfflineQueue, queues: readonly OfflineQueue[]): string | undefined {
   const name = q.metadata.name ?? '';
+  const direct = q.spec?.parent;
   const seen = new Set<string>([name]);
-  for (let p = q.spec?.parent; p !== undefined;) {
+  for (let p = direct; p !== undefined;) {
     const parent = queues.find((x) => x.metadata.name === p);
-    if (!parent) return `queue ${name} hangs under ${p}, which does not exist`;
-    if (seen.has(p)) return `queue ${name} is its own ancestor (a cycle of parents through ${p})`;
+    if (!parent)
+      return p === direct
+        ? `queue ${name} hangs under ${p}, which does not exist`
+        : `queue ${name} hangs under ${direct ?? ''}, whose ancestor ${p} does not exist`;
+    if (p === name) return `queue ${name} is its own ancestor (a cycle of parents through ${p})`;
+    if (seen.has(p))
+      return `queue ${name} hangs under ${direct ?? ''}, whose ancestors form a cycle through ${p}`;
     seen.add(p);
     p = parent.spec?.parent;
   }
-  return `queue ${name} is not in the queue tree`;
+  return undefined;
 }

@@ -1,8 +1,7 @@
 // Kubernetes objects → the offline controllers' views. Pure.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { OfflineJob } from '../../crds/index.ts';
-import { podResources } from '../../scheduler/adapter/mapping.ts';
-import type { Amounts, JobPodView, JobSpecView } from './desired.ts';
+import type { JobPodView, JobSpecView } from './desired.ts';
 import { finalizer } from '../../crds/names.ts';
 
 const disruptionReasons = new Set(['Evicted', 'Preempting', 'Shutdown', 'Terminated']);
@@ -23,7 +22,6 @@ function unschedulable(pod: V1Pod): string | undefined {
 
 export function jobPodView(pod: V1Pod): JobPodView {
   const m = pod.metadata ?? {};
-  const r = podResources(pod);
   return {
     name: m.name ?? '',
     uid: m.uid ?? '',
@@ -33,7 +31,6 @@ export function jobPodView(pod: V1Pod): JobPodView {
     disrupted: disrupted(pod),
     bound: Boolean(pod.spec?.nodeName),
     unschedulable: unschedulable(pod),
-    requests: { cpuMilli: r.cpu, memoryBytes: r.memory },
     created: Date.parse(String(m.creationTimestamp ?? '')) || 0,
   };
 }
@@ -53,16 +50,4 @@ export function jobSpecView(job: OfflineJob): JobSpecView {
     runDuration: s.runDuration,
     template: s.template,
   };
-}
-
-/** Requests of the pods that hold capacity now (bound, not ended, not leaving). */
-export function runningRequests(pods: readonly JobPodView[]): Amounts {
-  let cpuMilli = 0;
-  let memoryBytes = 0;
-  for (const p of pods) {
-    if (!p.bound || p.deleting || p.phase === 'Succeeded' || p.phase === 'Failed') continue;
-    cpuMilli += p.requests.cpuMilli;
-    memoryBytes += p.requests.memoryBytes;
-  }
-  return { cpuMilli, memoryBytes };
 }
