@@ -1,10 +1,16 @@
-// The campus controller against the real API server: status from nodes and
-// pods, and the shield on, off, by expiry, and across operator restarts.
+// The campus controller against the real API server: nodes and CampusSafe
+// (from the numbers Yard's scheduler publishes), campuses that select no
+// nodes or another's, and the shield on, off, by expiry, and across operator
+// restarts.
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect } from 'vitest';
-import { campusResource } from '../../crds/index.ts';
+import { campusResource, yardKinds } from '../../crds/index.ts';
+import type { Campus } from '../../crds/index.ts';
 import { pod } from '../../e2e/harness/builders.ts';
+import { runScheduler } from '../../e2e/harness/scheduler.ts';
+import type { RunningScheduler } from '../../e2e/harness/scheduler.ts';
+import { isNotFound, RestClient } from '../../runtime/index.ts';
 import { it, kubeConfig } from '../../e2e/harness/kube.ts';
 import { runOperator } from '../../e2e/harness/operator.ts';
 import type { RunningOperator } from '../../e2e/harness/operator.ts';
@@ -18,8 +24,11 @@ function startOperator(): RunningOperator {
   operators.push(op);
   return op;
 }
+let sched: RunningScheduler | undefined;
 async function stopAll(): Promise<void> {
   for (const op of operators.splice(0)) await op.stop();
+  await sched?.stop();
+  sched = undefined;
 }
 
 const api = () => kubeConfig().makeApiClient(CustomObjectsApi);
@@ -78,23 +87,30 @@ async function waitShieldApplied(core: CoreV1Api, campus: string, want: boolean)
 }
 
 describe('campus controller', () => {
-  it('reports nodes, allocatable, headroom and CampusSafe for every campus', async () => {
+  it('reports nodes, and CampusSafe from the scheduler’s published numbers', async () => {
     startOperator();
+    sched = runScheduler(kubeConfig());
     for (const name of campusNames) {
       const c = await waitFor(`status of ${name}`, async () => {
         const got = await readCampus(kubeConfig(), name);
-        return got.status?.nodes?.summary && got.status.conditions?.length
+        const safe = got.status?.conditions?.find((x) => x.type === 'CampusSafe');
+        return got.status?.nodes?.summary && safe?.status === 'True'
           ? done(got)
           : notYet(got.status);
       });
       expect(c.status?.nodes).toEqual({ ready: 2, total: 2, summary: '2/2' });
+      // the scheduler's numbers, exact: 2/3 of 64 CPU is 42666m
       expect(c.status?.allocatable).toEqual({ cpu: '64', memory: '256Gi' });
-      expect(c.status?.onlineCeiling?.cpu).toBe('42.7');
+      expect(c.status?.onlineCeiling?.cpu).toBe('42666m');
+      expect(c.status?.onlineCeilingPercent).toBe('66.7');
       const safe = c.status?.conditions?.find((x) => x.type === 'CampusSafe');
-      expect(safe?.status).toBe('True');
       expect(safe?.message).toMatch(
         new RegExp(`^if ${name} is lost, its online load \\(.*\\) fits in`),
       );
+      expect(c.status?.conditions?.find((x) => x.type === 'NodesSelected')).toMatchObject({
+        status: 'True',
+        message: `${name} selects 2 nodes`,
+      });
       expect(c.status?.observedGeneration).toBe(c.metadata.generation);
       expect(c.metadata.finalizers).toContain('yard.dev/campus-shield');
     }
@@ -159,6 +175,72 @@ describe('campus controller', () => {
         !!late.spec?.nodeName;
       return ok ? done(true) : notYet({ a: a.status?.conditions, late: late.spec?.nodeName });
     });
+  });
+
+  it('says CampusSafe is Unknown while no scheduler has published numbers', async () => {
+    startOperator();
+    const safe = await waitFor('CampusSafe of campus-a', async () => {
+      const got = await readCampus(kubeConfig(), 'campus-a');
+      const s = got.status?.conditions?.find((x) => x.type === 'CampusSafe');
+      return s?.status === 'Unknown' || s?.status === 'True' ? done(s) : notYet(got.status);
+    });
+    // an earlier test's scheduler may have published: then its numbers are fresh (< 2 min)
+    if (safe.status === 'Unknown')
+      expect(safe.reason).toMatch(/^(SchedulerNotPublished|SchedulerStale)$/);
+  });
+
+  it('a campus that selects no nodes, or another campus’s nodes, says so and is never safe', async () => {
+    const rest = new RestClient(kubeConfig());
+    const mk = (name: string, zone: string): Campus => ({
+      apiVersion: 'yard.dev/v1alpha1',
+      kind: 'Campus',
+      metadata: { name },
+      spec: { nodeSelector: { 'topology.kubernetes.io/zone': zone } },
+    });
+    startOperator();
+    await rest.create(yardKinds.Campus, mk('campus-x-empty', 'nowhere'));
+    await rest.create(yardKinds.Campus, mk('campus-z-dup', 'campus-a'));
+    try {
+      const cond = (c: Campus, type: string) => c.status?.conditions?.find((x) => x.type === type);
+      const [empty, dup, a] = await waitFor('NodesSelected on the three campuses', async () => {
+        const got = await Promise.all(
+          ['campus-x-empty', 'campus-z-dup', 'campus-a'].map((n) => readCampus(kubeConfig(), n)),
+        );
+        return got.every((c) => cond(c, 'NodesSelected')?.status) &&
+          cond(got[2] as Campus, 'NodesSelected')?.reason === 'NodesAlsoSelectedElsewhere'
+          ? done(got)
+          : notYet(got.map((c) => cond(c, 'NodesSelected')));
+      });
+      expect(cond(empty as Campus, 'NodesSelected')).toMatchObject({
+        status: 'False',
+        reason: 'NoNodes',
+      });
+      expect(cond(empty as Campus, 'CampusSafe')).toMatchObject({
+        status: 'False',
+        reason: 'NoCapacity',
+      });
+      expect(cond(dup as Campus, 'NodesSelected')).toMatchObject({
+        status: 'False',
+        reason: 'NodesOfAnotherCampus',
+      });
+      expect(cond(dup as Campus, 'NodesSelected')?.message).toMatch(
+        /campus-a-\S+, campus-a-\S+ \(campus-a\)/,
+      );
+      expect(cond(dup as Campus, 'CampusSafe')?.status).toBe('False');
+      expect(cond(a as Campus, 'NodesSelected')?.message).toMatch(/\(campus-z-dup\)$/);
+      expect((dup as Campus).status?.nodes).toMatchObject({ total: 2 });
+    } finally {
+      for (const n of ['campus-x-empty', 'campus-z-dup'])
+        await rest.delete(yardKinds.Campus, undefined, n).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+      await waitFor('the extra campuses gone', async () => {
+        const left = (await rest.list<Campus>(yardKinds.Campus)).items.filter(
+          (c) => !(campusNames as readonly string[]).includes(c.metadata.name ?? ''),
+        );
+        return left.length === 0 ? done(true) : notYet(left.map((c) => c.metadata.name));
+      });
+    }
   });
 
   it('lifts a shield by itself when `until` passes', async ({ kube }) => {

@@ -1,6 +1,8 @@
-// The campus controller: status from nodes and pods (load, headroom against
-// the online ceiling, CampusSafe), and the shield — the manual global block of
-// WeChat's three-campus design. While a shield holds, the campus's nodes carry
+// The campus controller: which nodes a campus selects (NodesSelected),
+// whether the others could absorb its online load (CampusSafe, from the
+// numbers the scheduler publishes to every Campus's status — never its own
+// sums), and the shield — the manual global block of WeChat's three-campus
+// design. While a shield holds, the campus's nodes carry
 // a NoSchedule taint and every gated pod there has yard.dev/serving False;
 // lifting it (or `until` passing) undoes both. The shield lives in the API
 // (spec.shield), so it survives any restart, and whichever replica leads
@@ -27,12 +29,12 @@ import type {
   ReconcileRequest,
   ReconcileResult,
 } from '../../runtime/index.ts';
-import { campusLoad, onlineCeiling, shieldActions } from './desired.ts';
-import type { CampusLoad, NodeView, PodView } from './desired.ts';
-import { campusStatus, shieldEvent } from './status.ts';
-import { nodeView, podView } from './views.ts';
+import { shieldActions, staleAt } from './desired.ts';
+import type { NodeView, PodView } from './desired.ts';
+import { campusStatus, ownCampusStatus, shieldEvent } from './status.ts';
+import { campusFacts, nodeView, podView } from './views.ts';
 import { taint, podCondition, finalizer } from '../../crds/names.ts';
-import { shieldState } from '../../crds/index.ts';
+import { campusOfNode, shieldState } from '../../crds/index.ts';
 
 export const fieldManager = 'yard-campus-controller';
 
@@ -40,6 +42,11 @@ export interface CampusControllerOptions {
   readonly now?: () => Date;
   /** Workers (default 2). */
   readonly concurrency?: number;
+  /**
+   * The scheduler's numbers older than this make CampusSafe Unknown (default
+   * 2 min: the scheduler republishes every 30 s while it leads).
+   */
+  readonly staleAfterMs?: number;
 }
 
 export function addCampusController(mgr: Manager, opts: CampusControllerOptions = {}): Controller {
@@ -48,7 +55,14 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
   const nodes = mgr.informers.informerFor<V1Node>(kinds.Node);
   const pods = mgr.informers.informerFor<V1Pod>(kinds.Pod);
   const events = mgr.eventRecorder('yard.dev/campus-controller');
+  const staleAfterMs = opts.staleAfterMs ?? 120_000;
   const allCampuses = (): string[] => campuses.store.list().map((c) => keyOf(c));
+  /** A pod matters to the campus of its node only (its shield's serving condition). */
+  const campusOfPod = (p: V1Pod): string[] => {
+    const node = p.spec?.nodeName ? nodes.store.get(p.spec.nodeName) : undefined;
+    const c = node ? campusOfNode(node, campuses.store.list()) : undefined;
+    return c === undefined ? [] : [c];
+  };
 
   async function setTaint(
     node: V1Node,
@@ -134,8 +148,12 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
     if (!campus) return;
     const name = req.name;
     const all = campuses.store.list();
-    const nodeViews = nodes.store.list().map((n) => nodeView(n, all));
-    const podViews = pods.store.list().flatMap((p) => podView(p) ?? []);
+    const allNodes = nodes.store.list();
+    const nodeViews = allNodes.map((n) => nodeView(n, all));
+    const mine = new Set(nodeViews.filter((n) => n.campus === name).map((n) => n.name));
+    const podViews = pods.store
+      .list()
+      .flatMap((p) => (p.spec?.nodeName && mine.has(p.spec.nodeName) ? (podView(p) ?? []) : []));
 
     if (isDeleting(campus)) {
       // a campus going away must never leave its nodes blocked
@@ -146,19 +164,10 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
     const current = await addFinalizer(mgr.rest, yardKinds.Campus, campus, finalizer.campusShield);
 
     const t = now();
-    const shields = new Map(all.map((c) => [keyOf(c), shieldState(c.spec?.shield, t)]));
-    const loads: CampusLoad[] = all.map((c) =>
-      campusLoad(
-        keyOf(c),
-        nodeViews,
-        podViews,
-        onlineCeiling(c.spec?.onlineCeilingPercent, all.length),
-        shields.get(keyOf(c))?.kind === 'active',
-      ),
-    );
-    const self = loads.find((l) => l.name === name);
+    const facts = campusFacts(all, allNodes, t);
+    const self = facts.find((f) => f.name === name);
     if (!self) return;
-    const shield = shields.get(name) ?? { kind: 'none' as const };
+    const shield = shieldState(current.spec?.shield, t);
     const active = shield.kind === 'active';
     const writes = await enforce(name, active, nodeViews, podViews, req.signal);
 
@@ -166,16 +175,20 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
     const event = shieldEvent(before, shield);
     if (event) events.event(current, event);
     if (writes > 0) req.log.info('shield enforced', { campus: name, active, writes });
+    const selected = new Set(self.selected);
     const status = campusStatus({
       self,
-      loads,
+      all: facts,
+      nodesReady: nodeViews.filter((n) => n.ready && selected.has(n.name)).length,
       shield,
       previous: current.status,
       generation: current.metadata.generation ?? 0,
       now: t,
+      staleAfterMs,
     });
-    // most pod events change nothing a campus reports: write only a changed status
-    if (!jsonEqual(status, current.status)) {
+    // most events change nothing a campus reports: write only a changed status (our fields;
+    // the amounts are the scheduler's)
+    if (!jsonEqual(status, ownCampusStatus(current.status))) {
       await applyStatus(
         mgr.rest,
         yardKinds.Campus,
@@ -183,8 +196,13 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
         { fieldManager, signal: req.signal },
       );
     }
-    // wake up when the shield is due to lift, whoever leads by then
-    if (active) return { requeueAfter: Math.max(0, shield.until.getTime() - t.getTime()) + 50 };
+    // wake up when the shield is due to lift (whoever leads by then), or when the
+    // scheduler's numbers go stale if it stops publishing
+    const wake = Math.min(
+      active ? shield.until.getTime() + 50 : Infinity,
+      (staleAt(facts, staleAfterMs) ?? Infinity) + 50,
+    );
+    if (Number.isFinite(wake)) return { requeueAfter: Math.max(0, wake - t.getTime()) };
   }
 
   return mgr.add<Campus>({
@@ -194,10 +212,13 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
     resyncPeriodMs: 60_000,
     for: { type: yardKinds.Campus },
     watches: [
-      // any node or pod change can move any campus's load or CampusSafe
+      // a node can move between campuses, and any campus's published numbers
+      // (the scheduler's status writes) change every campus's CampusSafe
       { type: kinds.Node, map: allCampuses },
-      // pods change in bursts (a rollout, an offline wave): one status pass per 200 ms
-      { type: kinds.Pod, map: allCampuses, delayMs: 200 },
+      { type: yardKinds.Campus, map: allCampuses },
+      // a pod matters only to its node's campus (the shield's serving condition);
+      // pods change in bursts (a rollout, an offline wave): one pass per 200 ms
+      { type: kinds.Pod, map: campusOfPod, delayMs: 200 },
     ] as never,
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { campusLoad } from './desired.ts';
+import type { CampusFacts } from './desired.ts';
 import { campusStatus, shieldEvent } from './status.ts';
 import type { ShieldState } from '../../crds/index.ts';
 
@@ -30,11 +30,18 @@ describe('shieldEvent', () => {
 });
 
 describe('campusStatus', () => {
-  const self = campusLoad('campus-a', [], [], 2 / 3, true);
+  const self: CampusFacts = {
+    name: 'campus-a',
+    shielded: true,
+    selected: ['a-1', 'a-2'],
+    ownedElsewhere: new Map(),
+    sharedWith: new Map(),
+    published: undefined,
+  };
+  const common = { self, all: [self], nodesReady: 1, staleAfterMs: 120_000 };
   it('records when a shield began and keeps that time while it holds', () => {
     const first = campusStatus({
-      self,
-      loads: [self],
+      ...common,
       shield: active,
       previous: undefined,
       generation: 2,
@@ -48,8 +55,7 @@ describe('campusStatus', () => {
       reason: 'switch upgrade',
     });
     const later = campusStatus({
-      self,
-      loads: [self],
+      ...common,
       shield: active,
       previous: first,
       generation: 2,
@@ -57,5 +63,35 @@ describe('campusStatus', () => {
     });
     expect(later.shield?.since).toBe('2026-11-22T10:00:00Z');
     expect(later.conditions?.find((c) => c.type === 'Shielded')?.status).toBe('True');
+  });
+});
+
+describe('campusStatus: the controller’s own fields only', () => {
+  it('reports nodes, shield and conditions, and no amount (those are the scheduler’s)', () => {
+    const self: CampusFacts = {
+      name: 'campus-a',
+      shielded: false,
+      selected: ['a-1', 'a-2'],
+      ownedElsewhere: new Map(),
+      sharedWith: new Map(),
+      published: undefined,
+    };
+    const s = campusStatus({
+      self,
+      all: [self],
+      nodesReady: 1,
+      shield: { kind: 'none' },
+      previous: undefined,
+      generation: 4,
+      now,
+      staleAfterMs: 120_000,
+    });
+    expect(Object.keys(s).sort()).toEqual(['conditions', 'nodes', 'observedGeneration', 'shield']);
+    expect(s.nodes).toEqual({ ready: 1, total: 2, summary: '1/2' });
+    expect(s.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['CampusSafe', 'Unknown', 'SchedulerNotPublished'],
+      ['Shielded', 'False', 'NotShielded'],
+      ['NodesSelected', 'True', 'NodesSelected'],
+    ]);
   });
 });

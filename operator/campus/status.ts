@@ -1,15 +1,12 @@
-// What a campus's status says, and which Event a shield change deserves. Pure.
+// What the campus controller's part of a campus's status says, and which
+// Event a shield change deserves. Pure. The amounts (allocatable, ceilings,
+// grants, requests, headroom) are the scheduler's part of the same status.
 import type { CampusShieldStatus, CampusStatus } from '../../crds/index.ts';
-import { formatBytes, formatCpu, rfc3339, setCondition } from '../../runtime/index.ts';
+import { rfc3339, setCondition } from '../../runtime/index.ts';
 import type { Condition, EventInput } from '../../runtime/index.ts';
-import { campusSafe } from './desired.ts';
-import type { CampusLoad, Resources } from './desired.ts';
+import { campusSafe, nodesSelected } from './desired.ts';
+import type { CampusFacts } from './desired.ts';
 import type { ShieldState } from '../../crds/index.ts';
-
-const amounts = (r: Resources): { cpu: string; memory: string } => ({
-  cpu: formatCpu(Math.max(0, r.cpuMilli)),
-  memory: formatBytes(Math.max(0, r.memoryBytes)),
-});
 
 /** The Event for a shield that took hold or went away since the last status, if any. */
 export function shieldEvent(
@@ -62,52 +59,52 @@ function shieldedCondition(
 }
 
 export interface CampusStatusInput {
-  readonly self: CampusLoad;
-  readonly loads: readonly CampusLoad[];
+  readonly self: CampusFacts;
+  readonly all: readonly CampusFacts[];
+  /** Of the nodes it selects, those Ready and not cordoned. */
+  readonly nodesReady: number;
   readonly shield: ShieldState;
   readonly previous: CampusStatus | undefined;
   readonly generation: number;
   readonly now: Date;
+  /** Published numbers older than this make CampusSafe Unknown. */
+  readonly staleAfterMs: number;
 }
 
-/** The whole status subresource of one campus. */
+/** The fields of a Campus's status the campus controller owns. */
+export type CampusControllerStatus = Pick<
+  CampusStatus,
+  'observedGeneration' | 'nodes' | 'shield' | 'conditions'
+>;
+
+/** The campus controller's part of one campus's status. */
 export function campusStatus({
   self,
-  loads,
+  all,
+  nodesReady,
   shield,
   previous,
   generation,
   now,
-}: CampusStatusInput): CampusStatus {
-  const safe = campusSafe(self, loads);
+  staleAfterMs,
+}: CampusStatusInput): CampusControllerStatus {
+  const safe = campusSafe(self, all, { now: now.getTime(), staleAfterMs });
   let conditions = setCondition(
     previous?.conditions,
-    {
-      type: 'CampusSafe',
-      status: safe.safe ? 'True' : 'False',
-      reason: safe.reason,
-      message: safe.message,
-      observedGeneration: generation,
-    },
+    { type: 'CampusSafe', ...safe, observedGeneration: generation },
     now,
   );
   conditions = setCondition(conditions, shieldedCondition(shield, generation), now);
+  conditions = setCondition(
+    conditions,
+    { type: 'NodesSelected', ...nodesSelected(self), observedGeneration: generation },
+    now,
+  );
   const before = previous?.shield;
+  const total = self.selected.length;
   return {
     observedGeneration: generation,
-    nodes: {
-      ready: self.nodesReady,
-      total: self.nodesTotal,
-      summary: `${self.nodesReady}/${self.nodesTotal}`,
-    },
-    allocatable: amounts(self.allocatable),
-    onlineCeiling: amounts({
-      cpuMilli: Math.floor(self.allocatable.cpuMilli * self.ceiling),
-      memoryBytes: Math.floor(self.allocatable.memoryBytes * self.ceiling),
-    }),
-    onlineRequests: amounts(self.online),
-    offlineRequests: amounts(self.offline),
-    headroom: amounts(self.headroom),
+    nodes: { ready: nodesReady, total, summary: `${nodesReady}/${total}` },
     shield:
       shield.kind === 'active'
         ? {
@@ -119,5 +116,15 @@ export function campusStatus({
           }
         : { active: false },
     conditions,
+  };
+}
+
+/** The campus controller's fields, as the object shows them. */
+export function ownCampusStatus(s: CampusStatus | undefined): Partial<CampusControllerStatus> {
+  return {
+    ...(s?.observedGeneration === undefined ? {} : { observedGeneration: s.observedGeneration }),
+    ...(s?.nodes === undefined ? {} : { nodes: s.nodes }),
+    ...(s?.shield === undefined ? {} : { shield: s.shield }),
+    ...(s?.conditions === undefined ? {} : { conditions: s.conditions }),
   };
 }

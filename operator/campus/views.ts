@@ -1,16 +1,10 @@
 // Kubernetes objects → the campus controller's views. Pure.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import type { Campus } from '../../crds/index.ts';
-import { milliCpu, parseQuantity } from '../../runtime/index.ts';
-import { zero, add } from './desired.ts';
-import type { NodeView, PodView, Resources } from './desired.ts';
+import type { Campus, ResourceAmounts } from '../../crds/index.ts';
+import { campusMembership, campusOfNode, shieldState } from '../../crds/index.ts';
 import { taint, podCondition } from '../../crds/names.ts';
-import { campusOfNode } from '../../crds/index.ts';
-
-const resources = (r: Record<string, string> | undefined): Resources => ({
-  cpuMilli: r?.['cpu'] !== undefined ? milliCpu(r['cpu']) : 0,
-  memoryBytes: r?.['memory'] !== undefined ? parseQuantity(r['memory']) : 0,
-});
+import { requestsOf } from '../../runtime/quantity.ts';
+import type { CampusFacts, NodeView, PodView, Published, Resources } from './desired.ts';
 
 export function nodeView(node: V1Node, campuses: readonly Campus[]): NodeView {
   const ready =
@@ -20,24 +14,8 @@ export function nodeView(node: V1Node, campuses: readonly Campus[]): NodeView {
     name: node.metadata?.name ?? '',
     campus: campusOfNode(node, campuses),
     ready,
-    allocatable: resources(node.status?.allocatable),
     shieldTainted: node.spec?.taints?.some((t) => t.key === taint.shielded) ?? false,
   };
-}
-
-/** The effective requests of a pod, as the scheduler counts them: max(sum of containers, any init container). */
-export function podRequests(pod: V1Pod): Resources {
-  const sum = (pod.spec?.containers ?? []).reduce(
-    (s, c) => add(s, resources(c.resources?.requests)),
-    zero,
-  );
-  return (pod.spec?.initContainers ?? []).reduce((m, c) => {
-    const r = resources(c.resources?.requests);
-    return {
-      cpuMilli: Math.max(m.cpuMilli, r.cpuMilli),
-      memoryBytes: Math.max(m.memoryBytes, r.memoryBytes),
-    };
-  }, sum);
 }
 
 /** The pod's yard.dev/serving condition, or undefined when it has no such readiness gate. */
@@ -49,7 +27,7 @@ export function servingOf(pod: V1Pod): PodView['serving'] {
   return cond === 'True' || cond === 'False' ? cond : 'absent';
 }
 
-/** A pod that holds resources on a node (bound, not finished), or undefined. */
+/** A pod bound to a node and not finished, or undefined. */
 export function podView(pod: V1Pod): PodView | undefined {
   const node = pod.spec?.nodeName;
   const phase = pod.status?.phase;
@@ -59,8 +37,55 @@ export function podView(pod: V1Pod): PodView | undefined {
     namespace: meta.namespace ?? '',
     name: meta.name ?? '',
     node,
-    framework: meta.labels?.['yard.dev/framework'] === 'offline' ? 'offline' : 'online',
-    requests: podRequests(pod),
     serving: servingOf(pod),
   };
+}
+
+const amounts = (r: ResourceAmounts | undefined): Resources | undefined => {
+  if (r?.cpu === undefined && r?.memory === undefined) return undefined;
+  const q = requestsOf(r as Record<string, string | number>);
+  return { cpuMilli: q.cpu, memoryBytes: q.memory };
+};
+
+/** What the scheduler published to the campus's status, or undefined when it has not (all of it). */
+export function publishedOf(c: Campus): Published | undefined {
+  const s = c.status;
+  const at = s?.publishedAt === undefined ? NaN : Date.parse(s.publishedAt);
+  const onlineRequests = amounts(s?.onlineRequests);
+  const onlineCeiling = amounts(s?.onlineCeiling);
+  const failoverCeiling = amounts(s?.failoverCeiling);
+  if (Number.isNaN(at) || !onlineRequests || !onlineCeiling || !failoverCeiling) return undefined;
+  return { at, onlineRequests, onlineCeiling, failoverCeiling };
+}
+
+/** Every campus as CampusSafe weighs it: its nodes (campusMembership), shield and published numbers. */
+export function campusFacts(
+  campuses: readonly Campus[],
+  nodes: readonly V1Node[],
+  now: Date,
+): CampusFacts[] {
+  const m = campusMembership(campuses, nodes);
+  return campuses.map((c) => {
+    const name = c.metadata.name ?? '';
+    const selected = m.selected.get(name) ?? [];
+    const ownedElsewhere = new Map<string, string>();
+    const sharedWith = new Map<string, readonly string[]>();
+    for (const n of selected) {
+      const owner = m.campusOf.get(n);
+      if (owner !== undefined && owner !== name) ownedElsewhere.set(n, owner);
+      else if (m.overlaps.has(n))
+        sharedWith.set(
+          n,
+          (m.overlaps.get(n) ?? []).filter((x) => x !== name),
+        );
+    }
+    return {
+      name,
+      shielded: shieldState(c.spec?.shield, now).kind === 'active',
+      selected,
+      ownedElsewhere,
+      sharedWith,
+      published: publishedOf(c),
+    };
+  });
 }
