@@ -166,13 +166,21 @@ function cpuUse(a: Cpu, b: Cpu): CpuUse {
 
 type Samples = ReturnType<typeof parseMetrics>;
 
+/** A service's metrics; a failed scrape stops the bench (it used to read as zero txns and no shedding). */
 async function metricsOf(url: string): Promise<Samples> {
+  let res: Response;
   try {
-    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
-    return parseMetrics(await res.text());
-  } catch {
-    return [];
+    res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    throw new Error(
+      `cannot scrape ${url}/metrics: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
+  if (!res.ok) throw new Error(`cannot scrape ${url}/metrics: HTTP ${res.status}`);
+  return parseMetrics(await res.text());
 }
 
 const storageMetrics = (stack: Stack): Promise<Samples> => metricsOf(stack.storageUrl);
@@ -287,6 +295,7 @@ async function rawStorage(stack: Stack): Promise<RawResult> {
     Array.from({ length: opts.rawConcurrency }, (_, l) => lane(l, performance.now() + 1000)),
   );
   ok = 0;
+  failed = 0;
   latencies.length = 0;
   const a = cpuSnapshot(stack);
   const end = performance.now() + opts.rawSeconds * 1000;

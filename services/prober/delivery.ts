@@ -5,14 +5,17 @@
 
 export interface Ledger {
   /** `recipient sender/id` → when sent, and whether and when it arrived. */
-  readonly entries: Map<string, { sentAt: number; deliveredAt?: number; lost: boolean }>;
+  readonly entries: Map<
+    string,
+    { sentAt: number; deliveredAt?: number; lost: boolean; unacked?: boolean }
+  >;
   expected: number;
   delivered: number;
   lost: number;
   /** Delivered after being counted lost: late, not lost after all. */
   late: number;
   duplicates: number;
-  /** Received but never acknowledged to the sender (e.g. its answer timed out): fine, counted for insight. */
+  /** Received but (not yet) acknowledged to the sender (e.g. its answer timed out): fine, counted for insight. */
   unacked: number;
 }
 
@@ -45,7 +48,17 @@ export function expectMessage(
 ): void {
   for (const r of recipients) {
     const k = entryKey(r, message);
-    if (l.entries.has(k)) continue; // a retried send of the same id is the same message
+    const e = l.entries.get(k);
+    if (e?.unacked) {
+      // received before its acknowledgement reached us (a recipient's sync can
+      // overtake the sender's answer): expected, and delivered already
+      e.unacked = false;
+      l.unacked--;
+      l.expected++;
+      l.delivered++;
+      continue;
+    }
+    if (e) continue; // a retried send of the same id is the same message
     l.entries.set(k, { sentAt, lost: false });
     l.expected++;
   }
@@ -56,7 +69,12 @@ export function receive(l: Ledger, recipient: string, message: string, at: numbe
   if (!e) {
     l.unacked++;
     // remember it, so that a second copy is caught as a duplicate
-    l.entries.set(entryKey(recipient, message), { sentAt: at, deliveredAt: at, lost: false });
+    l.entries.set(entryKey(recipient, message), {
+      sentAt: at,
+      deliveredAt: at,
+      lost: false,
+      unacked: true,
+    });
     return { kind: 'unacked' };
   }
   if (e.deliveredAt !== undefined) {

@@ -106,6 +106,16 @@ describe('the delivery ledger', () => {
       },
       want: { expected: 0, unacked: 1, duplicates: 1 },
     },
+    {
+      name: 'a message received before its acknowledgement arrived is expected and delivered once acknowledged',
+      steps: (l: ReturnType<typeof createLedger>) => {
+        receive(l, 'b', 'a/1', 1);
+        expectMessage(l, 'a/1', ['b', 'c'], 2);
+        receive(l, 'c', 'a/1', 3);
+        receive(l, 'b', 'a/1', 4);
+      },
+      want: { expected: 2, delivered: 2, unacked: 0, duplicates: 1, pending: 0 },
+    },
   ])('$name', ({ steps, want }) => {
     const l = createLedger();
     steps(l);
