@@ -7,8 +7,9 @@
 // clock is off — with no watch event needed, even while the API is down. A
 // restarted agent finds the same state in the API and blocks the same nodes.
 import type { Campus } from '../../crds/generated/types.ts';
+import type { StoreReader } from '../../runtime/cache.ts';
 import type { Cancel, Clock } from '../../runtime/clock.ts';
-import type { Informer } from '../../runtime/informer.ts';
+import type { EventHandler } from '../../runtime/informer.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { blackholedNodes, blockMessage, nextLiftIn } from './blackhole.ts';
 import type { CampusBlock } from './blackhole.ts';
@@ -28,10 +29,16 @@ export interface BlackholeState {
   readonly nodes: readonly string[];
 }
 
+/** What it reads of an informer: its cache, and its change notifications. */
+export interface Watched<T> {
+  readonly store: StoreReader<T>;
+  addHandler(handler: EventHandler<T>): () => void;
+}
+
 export interface BlackholeWatchOptions {
   /** Informers the agent starts and syncs before `start`. */
-  readonly campuses: Informer<Campus>;
-  readonly nodes: Informer<NodeObject>;
+  readonly campuses: Watched<Campus>;
+  readonly nodes: Watched<NodeObject>;
   readonly clock: Clock;
   /** Re-evaluate this often whatever happens (a timer that fired late, a clock that jumped). */
   readonly recheckMs: number;
