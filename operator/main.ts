@@ -13,9 +13,7 @@
 import { parseArgs } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '../crds/index.ts';
-import { addCampusController } from './campus/reconcile.ts';
-import { addIMServiceController } from './imservice/reconcile.ts';
-import { addOfflineJobController, addOfflineQueueController } from './offline/reconcile.ts';
+import { addControllers } from './controllers.ts';
 import {
   flagBool,
   jsonLogger,
@@ -61,10 +59,7 @@ export function buildOperator(cfg: OperatorConfig, kc: KubeConfig): Manager {
     leaderElection: leaderElectionOf(cfg),
     probePort: cfg.metricsPort,
   });
-  addCampusController(mgr);
-  addIMServiceController(mgr);
-  addOfflineQueueController(mgr);
-  addOfflineJobController(mgr);
+  addControllers(mgr);
   return mgr;
 }
 

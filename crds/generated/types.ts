@@ -293,13 +293,17 @@ export const imServiceConditionTypes = [
   'Progressing',
   'CampusSafe',
   'Degraded',
+  'CampusesResolved',
 ] as const;
 export type IMServiceConditionType = (typeof imServiceConditionTypes)[number];
 
 /**
  * An IMService is one module of the IM backend (an access, logic or storage service). Yard runs it
- * as one Deployment per campus plus a Service of the same name, sized so that losing any one
- * campus leaves at least `capacity` pods serving, and rolls out changes campus by campus.
+ * as one Deployment per campus that has nodes of its own plus a Service of the same name (none for
+ * pods the local node agent runs on loopback addresses, which a Service cannot route to), sized so
+ * that losing any one campus leaves at least `capacity` pods serving, and rolls out changes campus
+ * by campus. The CampusesResolved condition names a campus the spec gives that is not a Campus,
+ * and a campus left out because it selects no nodes of its own.
  */
 export interface IMService {
   apiVersion: 'yard.dev/v1alpha1';
@@ -421,7 +425,7 @@ export interface IMServiceStatus {
   rollout?: IMServiceRolloutStatus;
   /**
    * The latest observations of the IMService's state (Available, Progressing, CampusSafe,
-   * Degraded). Wait on one with `kubectl wait --for=condition=<type>`.
+   * Degraded, CampusesResolved). Wait on one with `kubectl wait --for=condition=<type>`.
    */
   conditions?: Condition[];
 }

@@ -5,6 +5,7 @@ import {
   desiredDeployment,
   desiredService,
   priorityClasses,
+  serviceRoutable,
   templateHash,
 } from './desired.ts';
 import type { IMServiceView } from './desired.ts';
@@ -123,5 +124,22 @@ describe('desiredService and priority classes', () => {
     expect(value('yard-groupchat')).toBeGreaterThan(value('yard-moments'));
     expect(value('yard-moments')).toBeGreaterThan(value('yard-offline'));
     expect(pcs.find((p) => p.metadata?.name === 'yard-offline')?.preemptionPolicy).toBe('Never');
+  });
+});
+
+describe('serviceRoutable', () => {
+  it.each<[string, Record<string, string> | undefined, boolean]>([
+    ['pods with no labels get a Service', undefined, true],
+    ['pods kwok simulates (no runtime label) get a Service', { app: 'logic' }, true],
+    [
+      'pods the node agent runs on loopback addresses get none (EndpointSlices refuse them)',
+      { app: 'logic', 'yard.dev/runtime': 'process' },
+      false,
+    ],
+    ["another runtime value is not the node agent's", { 'yard.dev/runtime': 'other' }, true],
+  ])('%s', (_, labels, routable) => {
+    expect(
+      serviceRoutable({ ...(labels ? { metadata: { labels } } : {}), spec: template.spec! }),
+    ).toBe(routable);
   });
 });

@@ -12,6 +12,7 @@ import type { BusinessPriority, IMServiceTier as Tier } from '../../crds/index.t
 import { canonicalJson } from '../../runtime/object.ts';
 import {
   label,
+  labelValue,
   annotation,
   podCondition,
   priorityValues,
@@ -117,6 +118,19 @@ export function desiredDeployment(
       },
     },
   };
+}
+
+/**
+ * Whether a Service can route to the service's pods. Not when they run as
+ * local processes (`yard.dev/runtime: process`, the node agent): their pod
+ * addresses are on loopback, which the API server refuses in EndpointSlices,
+ * so such a Service never gets an endpoint and the EndpointSlice controller
+ * fills Events with FailedToUpdateEndpointSlices. The IM services do not
+ * need one: callers find each other's pods by watching them. Everywhere
+ * else (pods with routable addresses) the Service is made.
+ */
+export function serviceRoutable(template: V1PodTemplateSpec): boolean {
+  return template.metadata?.labels?.[label.runtime] !== labelValue.process;
 }
 
 /** The Service in front of every campus's pods (callers discover pods by watching; see the services issue). */

@@ -2,8 +2,13 @@
 // kube-scheduler here, since Yard's scheduler is another issue's).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { V1Deployment } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  EventsV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import type { V1Deployment, V1Node } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect, inject } from 'vitest';
 import { campusResource, imServiceResource } from '../../crds/index.ts';
 import type { IMService } from '../../crds/index.ts';
@@ -68,6 +73,34 @@ async function deployments(kube: Clients, ns: string): Promise<V1Deployment[]> {
     await kube.apps.listNamespacedDeployment({ namespace: ns, labelSelector: 'yard.dev/imservice' })
   ).items;
 }
+/** The events the controller wrote about an IMService, as `Type Reason: note`. */
+async function eventsOf(kube: Clients, ns: string, name: string): Promise<string[]> {
+  const list = await kube.kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: ns });
+  return list.items
+    .filter((e) => e.regarding?.kind === 'IMService' && e.regarding.name === name)
+    .map((e) => `${e.type} ${e.reason}: ${e.note}`);
+}
+const condition = (s: IMService, type: string) =>
+  s.status?.conditions?.find((c) => c.type === type);
+
+/** Simulated nodes (kwok) in a zone, as the local control plane makes them. */
+function zoneNodes(zone: string, n: number): V1Node[] {
+  return Array.from({ length: n }, (_, i) => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: `${zone}-node-${i + 1}`,
+      labels: { 'topology.kubernetes.io/zone': zone, type: 'kwok' },
+      annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+    },
+    spec: { podCIDR: `10.250.${i}.0/24`, podCIDRs: [`10.250.${i}.0/24`] },
+    status: {
+      allocatable: { cpu: '32', memory: '128Gi', pods: '110' },
+      capacity: { cpu: '32', memory: '128Gi', pods: '110' },
+    },
+  }));
+}
+
 const replicasByCampus = (ds: V1Deployment[]): Record<string, number | undefined> =>
   Object.fromEntries(
     ds.map((d) => [d.metadata?.labels?.['yard.dev/campus'] ?? '', d.spec?.replicas] as const),
@@ -119,6 +152,21 @@ describe('IMService controller', () => {
     }
     const svc = await kube.core.readNamespacedService({ name: 'msg', namespace: ns });
     expect(svc.spec?.selector).toEqual({ 'yard.dev/imservice': 'msg' });
+    expect(condition(s, 'CampusesResolved')).toMatchObject({
+      status: 'True',
+      message: 'spread over 3 campuses (campus-a, campus-b, campus-c): ⌈6/2⌉ = 3 each',
+    });
+    // what the controller did, as events (written asynchronously)
+    await waitFor('events of the Deployments and the Service created', async () => {
+      const evs = await eventsOf(kube, ns, 'msg');
+      const want = [
+        'Normal CampusAdded: created Deployment msg-campus-a: 3 replicas in campus-a',
+        'Normal CampusAdded: created Deployment msg-campus-b: 3 replicas in campus-b',
+        'Normal CampusAdded: created Deployment msg-campus-c: 3 replicas in campus-c',
+        'Normal ServiceCreated: created Service msg',
+      ];
+      return want.every((w) => evs.includes(w)) ? done(true) : notYet(evs);
+    });
 
     const kubectl = (await findBinaries()).kubectl ?? 'kubectl';
     const { stdout } = await exec(
@@ -143,6 +191,15 @@ describe('IMService controller', () => {
       'campus-a': 2,
       'campus-b': 2,
       'campus-c': 2,
+    });
+    await waitFor('an event per campus resized', async () => {
+      const evs = await eventsOf(kube, ns, 'msg');
+      const resized = evs.filter((e) =>
+        /^Normal CampusResized: campus-[abc]: 3 → 2 replicas \(capacity 4 over 3 campuses\)$/.test(
+          e,
+        ),
+      );
+      return resized.length === 3 ? done(true) : notYet(evs);
     });
 
     // unchanged objects are not applied again, but a hand edit of ours is undone
@@ -287,12 +344,48 @@ describe('IMService controller', () => {
         spec: {},
       },
     });
+    const dNodes = zoneNodes('campus-d', 2);
     try {
-      await waitFor('four campuses of 2', async () => {
-        const r = replicasByCampus(await deployments(kube, ns));
-        return Object.keys(r).length === 4 && Object.values(r).every((n) => n === 2)
-          ? done(r)
-          : notYet(r);
+      // a campus with no nodes of its own gets no pods and does not count in N
+      const without = await waitFor('campus-d reported without nodes', async () => {
+        const s = await read(kube, ns, 'bal');
+        const c = condition(s, 'CampusesResolved');
+        return c?.status === 'False' ? done(s) : notYet(s.status?.conditions);
+      });
+      expect(condition(without, 'CampusesResolved')).toMatchObject({
+        reason: 'CampusWithoutNodes',
+        message:
+          'campus-d selects no nodes of its own, so it gets no pods and does not count; spread over 3 campuses (campus-a, campus-b, campus-c): ⌈6/2⌉ = 3 each',
+      });
+      expect(replicasByCampus(await deployments(kube, ns))).toEqual({
+        'campus-a': 3,
+        'campus-b': 3,
+        'campus-c': 3,
+      });
+      await waitFor('a Warning event naming campus-d', async () => {
+        const evs = await eventsOf(kube, ns, 'bal');
+        return evs.some((e) =>
+          e.startsWith('Warning CampusWithoutNodes: campus-d selects no nodes'),
+        )
+          ? done(true)
+          : notYet(evs);
+      });
+
+      // nodes of its own: now it counts, and everyone shrinks to ⌈6/3⌉
+      for (const body of dNodes) await kube.core.createNode({ body });
+      await waitFor(
+        'four campuses of 2',
+        async () => {
+          const r = replicasByCampus(await deployments(kube, ns));
+          return Object.keys(r).length === 4 && Object.values(r).every((n) => n === 2)
+            ? done(r)
+            : notYet(r);
+        },
+        { timeoutMs: 45_000 },
+      );
+      await waitFor('CampusesResolved True over four campuses', async () => {
+        const c = condition(await read(kube, ns, 'bal'), 'CampusesResolved');
+        return c?.status === 'True' && c.message.includes('⌈6/3⌉ = 2') ? done(true) : notYet(c);
       });
     } finally {
       await campuses
@@ -301,12 +394,26 @@ describe('IMService controller', () => {
           if (!isNotFound(err)) throw err;
         });
     }
-    await waitFor('back to three campuses of 3', async () => {
-      const r = replicasByCampus(await deployments(kube, ns));
-      return Object.keys(r).length === 3 && Object.values(r).every((n) => n === 3)
-        ? done(r)
-        : notYet(r);
-    });
+    try {
+      await waitFor('back to three campuses of 3', async () => {
+        const r = replicasByCampus(await deployments(kube, ns));
+        return Object.keys(r).length === 3 && Object.values(r).every((n) => n === 3)
+          ? done(r)
+          : notYet(r);
+      });
+      await waitFor('the pods of campus-d gone', async () => {
+        const left = (await kube.core.listNamespacedPod({ namespace: ns })).items.filter((p) =>
+          p.spec?.nodeName?.startsWith('campus-d-'),
+        ).length;
+        return left === 0 ? done(true) : notYet(left);
+      });
+    } finally {
+      // only now: pods left on a deleted node wait ~40 s for the pod garbage collector
+      for (const n of dNodes)
+        await kube.core.deleteNode({ name: n.metadata?.name ?? '' }).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+    }
 
     await api(kube).deleteNamespacedCustomObject({ ...ims, namespace: ns, name: 'bal' });
     await waitFor(
@@ -322,5 +429,55 @@ describe('IMService controller', () => {
       },
       { timeoutMs: 60_000 },
     );
+  });
+
+  it('names a campusOrder campus that does not exist, and makes no Service for loopback pods', async ({
+    kube,
+    ns,
+  }) => {
+    op = runOperator(kube.kc, (m) => addIMServiceController(m));
+    const s = service('ord', 2);
+    s.spec.rollout = { campusOrder: ['campus-c', 'campus-x'] };
+    await create(kube, ns, s);
+    const got = await waitFor('the unknown campus reported', async () => {
+      const r = await read(kube, ns, 'ord');
+      const c = condition(r, 'CampusesResolved');
+      return c?.status === 'False' ? done(r) : notYet(r.status?.conditions);
+    });
+    expect(condition(got, 'CampusesResolved')?.reason).toBe('UnknownCampus');
+    expect(condition(got, 'CampusesResolved')?.message).toMatch(
+      /^spec\.rollout\.campusOrder names "campus-x", which is not a Campus; spread over 3 campuses/,
+    );
+    // the rest of the service runs as if the name were not there
+    await waitAvailable(kube, ns, 'ord', 1);
+    await waitFor('a Warning event naming campus-x', async () => {
+      const evs = await eventsOf(kube, ns, 'ord');
+      return evs.some((e) => /^Warning UnknownCampus: .*"campus-x"/.test(e))
+        ? done(true)
+        : notYet(evs);
+    });
+    await patch(kube, ns, 'ord', { spec: { rollout: { campusOrder: ['campus-c'] } } });
+    await waitFor('CampusesResolved True once the order names real campuses', async () => {
+      const c = condition(await read(kube, ns, 'ord'), 'CampusesResolved');
+      return c?.status === 'True' ? done(true) : notYet(c);
+    });
+
+    // pods the node agent would run on loopback addresses: a Service could never route to them
+    expect(
+      await kube.core.readNamespacedService({ name: 'ord', namespace: ns }).then(() => true),
+    ).toBe(true);
+    await patch(kube, ns, 'ord', {
+      spec: { template: { metadata: { labels: { 'yard.dev/runtime': 'process' } } } },
+    });
+    await waitFor('the Service removed, with an event saying why', async () => {
+      const gone = await kube.core.readNamespacedService({ name: 'ord', namespace: ns }).then(
+        () => false,
+        (err: unknown) => isNotFound(err),
+      );
+      const evs = await eventsOf(kube, ns, 'ord');
+      return gone && evs.some((e) => e.startsWith('Normal ServiceRemoved: removed Service ord'))
+        ? done(true)
+        : notYet({ gone, evs });
+    });
   });
 });

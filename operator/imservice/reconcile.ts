@@ -1,9 +1,13 @@
-// The IMService controller: one Deployment per campus (pinned to it, sized by
-// ⌈capacity/(N−1)⌉), a Service, and a campus-by-campus rollout of template
+// The IMService controller: one Deployment per campus that owns nodes
+// (pinned to it, sized by ⌈capacity/(N−1)⌉ over those N), a Service where one
+// can route (see serviceRoutable), and a campus-by-campus rollout of template
 // changes. Level-based: every reconcile derives the whole desired state from
-// the IMService, the Campus objects and the Deployments it owns.
-import type { V1Deployment, V1PodTemplateSpec, V1Service } from '@kubernetes/client-node';
-import type { Campus, IMService } from '../../crds/index.ts';
+// the IMService, the Campus objects, the nodes and the Deployments it owns.
+// Events say what it did: a Deployment created or resized, a campus rolled
+// out or dropped, the rollout complete, the Service removed, and (Warning) a
+// campus the spec names that does not exist or one that has no nodes.
+import type { V1Deployment, V1Node, V1PodTemplateSpec, V1Service } from '@kubernetes/client-node';
+import type { Campus, IMService, IMServiceStatus } from '../../crds/index.ts';
 import { yardKinds } from '../../crds/index.ts';
 import {
   anyOf,
@@ -16,6 +20,7 @@ import {
   jsonEqual,
   keyOf,
   kinds,
+  labelsChanged,
   objectKey,
   ownerKey,
 } from '../../runtime/index.ts';
@@ -26,8 +31,15 @@ import type {
   ReconcileResult,
 } from '../../runtime/index.ts';
 import { parseDuration } from '../../runtime/duration.ts';
-import { desiredDeployment, desiredService, priorityClasses, templateHash } from './desired.ts';
+import {
+  desiredDeployment,
+  desiredService,
+  priorityClasses,
+  serviceRoutable,
+  templateHash,
+} from './desired.ts';
 import type { CampusPlacement, IMServiceView } from './desired.ts';
+import { campusesCondition, campusSpread } from './placement.ts';
 import { nextRolloutStep, rolloutOrder } from './rollout.ts';
 import type { RolloutStep } from './rollout.ts';
 import { perCampusReplicas } from './sizing.ts';
@@ -109,6 +121,12 @@ function keep(existing: V1Deployment, replicas: number): V1Deployment {
   };
 }
 
+/** The rollout was under way and is complete now (not: the first status of a new service). */
+function rolloutFinished(before: IMServiceStatus | undefined, next: IMServiceStatus): boolean {
+  const phase = before?.rollout?.phase;
+  return phase !== undefined && phase !== 'Complete' && next.rollout?.phase === 'Complete';
+}
+
 export function addIMServiceController(
   mgr: Manager,
   opts: IMServiceControllerOptions = {},
@@ -117,6 +135,8 @@ export function addIMServiceController(
   const imageReady = opts.imageReady ?? (() => Promise.resolve(true));
   const services = mgr.informers.informerFor<IMService>(yardKinds.IMService);
   const campuses = mgr.informers.informerFor<Campus>(yardKinds.Campus);
+  // which campus owns which node decides where a service runs (placement.ts)
+  const nodes = mgr.informers.informerFor<V1Node>(kinds.Node);
   const deployments = mgr.informers.informerFor<V1Deployment>(kinds.Deployment, {
     labelSelector: label.imservice,
   });
@@ -188,6 +208,7 @@ export function addIMServiceController(
     perCampus: number,
     target: string,
     step: RolloutStep,
+    notCounted: ReadonlyMap<string, string>,
     signal: AbortSignal,
   ): Promise<void> {
     const updating = step.kind === 'update' ? step.campus : undefined;
@@ -206,6 +227,23 @@ export function addIMServiceController(
           fieldManager,
           signal,
         });
+        const name = desired.metadata?.name ?? '';
+        const was = existing?.spec?.replicas;
+        if (!existing) {
+          events.event(svc, {
+            type: 'Normal',
+            reason: 'CampusAdded',
+            action: 'Create',
+            note: `created Deployment ${name}: ${perCampus} replicas in ${p.name}`,
+          });
+        } else if (was !== perCampus) {
+          events.event(svc, {
+            type: 'Normal',
+            reason: 'CampusResized',
+            action: 'Scale',
+            note: `${p.name}: ${was ?? 0} → ${perCampus} replicas (capacity ${v.capacity} over ${placements.length} campuses)`,
+          });
+        }
       }),
     );
     if (updating) {
@@ -216,14 +254,15 @@ export function addIMServiceController(
         note: `rolling out template ${target} to ${updating}`,
       });
     }
-    await dropCampusesThatLeft(svc, placements, byCampus);
+    await dropCampusesThatLeft(svc, placements, byCampus, notCounted);
   }
 
-  /** A campus that left (deleted, or dropped from spec.campuses) loses its Deployment. */
+  /** A campus that left (deleted, dropped from spec.campuses, or without nodes) loses its Deployment. */
   async function dropCampusesThatLeft(
     svc: IMService,
     placements: readonly CampusPlacement[],
     byCampus: ReadonlyMap<string, V1Deployment>,
+    notCounted: ReadonlyMap<string, string>,
   ): Promise<void> {
     const placed = new Set(placements.map((p) => p.name));
     for (const [campus, d] of byCampus) {
@@ -237,7 +276,62 @@ export function addIMServiceController(
         type: 'Normal',
         reason: 'CampusRemoved',
         action: 'Delete',
-        note: `${campus} is no longer a campus of this service`,
+        note: `deleted Deployment ${d.metadata?.name ?? ''}: ${campus} ${notCounted.get(campus) ?? 'is no longer a campus of this service'}`,
+      });
+    }
+  }
+
+  /** The Service where it can route; none (and an old one removed) where it cannot. */
+  async function applyService(svc: IMService, v: IMServiceView, signal: AbortSignal) {
+    const existing = servicesCache.store.get(objectKey(v.namespace, v.name));
+    if (serviceRoutable(v.template)) {
+      const created = !existing;
+      const applied = await applyIfChanged(mgr.rest, kinds.Service, desiredService(v), existing, {
+        fieldManager,
+        signal,
+      });
+      if (applied && created) {
+        events.event(svc, {
+          type: 'Normal',
+          reason: 'ServiceCreated',
+          action: 'Create',
+          note: `created Service ${v.name}`,
+        });
+      }
+      return;
+    }
+    if (!existing || ownerKey(existing, yardKinds.IMService) !== keyOf(svc)) return;
+    try {
+      await mgr.rest.delete(kinds.Service, v.namespace, v.name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    events.event(svc, {
+      type: 'Normal',
+      reason: 'ServiceRemoved',
+      action: 'Delete',
+      note: `removed Service ${v.name}: its pods run on loopback addresses (yard.dev/runtime=process), which a Service cannot route to; callers find the pods by watching them`,
+    });
+  }
+
+  /** Events for what changed in the status: a campus problem appeared, a rollout finished. */
+  function reportTransitions(svc: IMService, next: IMServiceStatus): void {
+    const was = svc.status?.conditions?.find((c) => c.type === 'CampusesResolved');
+    const now = next.conditions?.find((c) => c.type === 'CampusesResolved');
+    if (now?.status === 'False' && (was?.status !== 'False' || was.message !== now.message)) {
+      events.event(svc, {
+        type: 'Warning',
+        reason: now.reason,
+        action: 'Place',
+        note: now.message,
+      });
+    }
+    if (rolloutFinished(svc.status, next)) {
+      events.event(svc, {
+        type: 'Normal',
+        reason: 'RolloutComplete',
+        action: 'Rollout',
+        note: `every campus runs template ${next.rollout?.revision ?? ''}`,
       });
     }
   }
@@ -249,10 +343,17 @@ export function addIMServiceController(
     const v = view(svc);
     const t = now();
     const allCampuses = campuses.store.list().filter((c) => !c.metadata.deletionTimestamp);
-    const wanted = svc.spec.campuses ? new Set(svc.spec.campuses) : undefined;
-    const placements: CampusPlacement[] = allCampuses
-      .filter((c) => !wanted || wanted.has(keyOf(c)))
-      .map((c) => ({ name: keyOf(c), nodeSelector: campusSelector(c) }));
+    const spread = campusSpread({
+      campuses: allCampuses,
+      nodes: nodes.store.list(),
+      wanted: svc.spec.campuses,
+      campusOrder: svc.spec.rollout?.campusOrder,
+    });
+    const byName = new Map(allCampuses.map((c) => [keyOf(c), c]));
+    const placements: CampusPlacement[] = spread.counted.flatMap((name) => {
+      const c = byName.get(name);
+      return c ? [{ name, nodeSelector: campusSelector(c) }] : [];
+    });
     const shielded = new Set(
       allCampuses
         .filter((c) => shieldState(c.spec?.shield, t).kind === 'active')
@@ -273,14 +374,21 @@ export function addIMServiceController(
     );
 
     const { step, requeueAfter } = await planRollout(svc, order, byCampus, shielded, target, t);
-    await applyDeployments(svc, v, placements, byCampus, perCampus, target, step, req.signal);
-    await applyIfChanged(
-      mgr.rest,
-      kinds.Service,
-      desiredService(v),
-      servicesCache.store.get(objectKey(v.namespace, v.name)),
-      { fieldManager, signal: req.signal },
+    const notCounted = new Map(
+      spread.notCounted.map((n) => [n.campus, `${n.why} of its own`] as const),
     );
+    await applyDeployments(
+      svc,
+      v,
+      placements,
+      byCampus,
+      perCampus,
+      target,
+      step,
+      notCounted,
+      req.signal,
+    );
+    await applyService(svc, v, req.signal);
 
     const status = imserviceStatus({
       capacity: v.capacity,
@@ -292,7 +400,9 @@ export function addIMServiceController(
       previous: svc.status?.conditions,
       generation: svc.metadata.generation ?? 0,
       now: t,
+      campuses: campusesCondition(spread, { capacity: v.capacity, perCampus }),
     });
+    reportTransitions(svc, status);
     // an unchanged world gives an equal status (conditions keep their times): write nothing then
     if (!jsonEqual(status, svc.status)) {
       await applyStatus(
@@ -325,6 +435,15 @@ export function addIMServiceController(
         map: () => services.store.list().map((s) => keyOf(s)),
         // not on the campus controller's status writes
         predicates: [anyOf(generationChanged, deletionTimestampChanged)],
+      },
+      // a node added, removed or relabelled can give a campus its first node
+      // or take its last; not on status heartbeats. Bursts (a campus of nodes
+      // created) become one reconcile per service.
+      {
+        type: kinds.Node,
+        map: () => services.store.list().map((s) => keyOf(s)),
+        predicates: [labelsChanged],
+        delayMs: 1000,
       },
     ] as never,
   });

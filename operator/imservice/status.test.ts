@@ -21,6 +21,7 @@ const input = (counts: CampusCount[], over: Partial<StatusInput> = {}): StatusIn
   previous: undefined,
   generation: 4,
   now,
+  campuses: { ok: true, reason: 'CampusesResolved', message: 'spread over 3 campuses' },
   ...over,
 });
 const cond = (s: ReturnType<typeof imserviceStatus>, type: string) =>
@@ -102,6 +103,15 @@ describe('imserviceStatus', () => {
     const s = imserviceStatus(input([c('a', 3), c('b', 3), c('c', 3)], { step, pausing }));
     expect(cond(s, 'Progressing')).toMatchObject({ status, reason });
     expect(s.rollout?.phase).toBe(phase);
+  });
+
+  it.each([
+    [true, 'CampusesResolved', 'True'],
+    [false, 'UnknownCampus', 'False'],
+  ])('CampusesResolved carries the placement verdict (ok %s → %s %s)', (ok, reason, status) => {
+    const message = ok ? 'spread over 3 campuses' : 'spec.rollout.campusOrder names "x"';
+    const s = imserviceStatus(input([c('a', 3), c('b', 3)], { campuses: { ok, reason, message } }));
+    expect(cond(s, 'CampusesResolved')).toMatchObject({ status, reason, message });
   });
 
   it('keeps lastTransitionTime when a condition does not flip', () => {

@@ -40,6 +40,8 @@ export interface StatusInput {
   readonly previous: readonly Condition[] | undefined;
   readonly generation: number;
   readonly now: Date;
+  /** The CampusesResolved condition (placement.ts): unknown campus names, campuses without nodes. */
+  readonly campuses: { readonly ok: boolean; readonly reason: string; readonly message: string };
 }
 
 function progressing(
@@ -74,7 +76,9 @@ function phaseOf(step: RolloutStep, pausing: boolean): IMServiceRolloutPhase {
 /**
  * Conditions: Available (enough replicas for peak), Progressing (a rollout or
  * scale is under way), CampusSafe (losing any one campus leaves capacity),
- * Degraded (an unshielded campus runs fewer than it should).
+ * Degraded (an unshielded campus runs fewer than it should), CampusesResolved
+ * (every campus the spec names exists and every campus counted has nodes of
+ * its own).
  */
 export function imserviceStatus(i: StatusInput): IMServiceStatus {
   const sum = (f: (c: CampusCount) => number): number => i.counts.reduce((n, c) => n + f(c), 0);
@@ -123,6 +127,13 @@ export function imserviceStatus(i: StatusInput): IMServiceStatus {
     short.length > 0
       ? `below desired in ${short.map((c) => `${c.campus} (${c.available}/${c.desired})`).join(', ')}`
       : 'every unshielded campus runs its desired replicas',
+  );
+  conditions = set(
+    conditions,
+    'CampusesResolved',
+    i.campuses.ok,
+    i.campuses.reason,
+    i.campuses.message,
   );
   return {
     observedGeneration: i.generation,
