@@ -132,11 +132,16 @@ export {
   flagBool,
   hookShutdownSignals,
   leaderElectionOf,
+  durationFlag,
+  flagsHelp,
   loadKubeConfig,
+  parseCommandLine,
   processOptions,
   readProcessConfig,
   runProcess,
   runToExit,
+  UsageError,
+  wantsHelp,
   wholeFlag,
 } from './process.ts';
-export type { ProcessConfig } from './process.ts';
+export type { CommandLine, FlagSpec, FlagSpecs, FlagValues, ProcessConfig } from './process.ts';

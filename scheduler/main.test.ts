@@ -1,6 +1,7 @@
 // The scheduler process's flags and environment, as a table.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from './main.ts';
+import { UsageError } from '../runtime/index.ts';
+import { parseConfig, usage } from './main.ts';
 
 describe('parseConfig', () => {
   it('defaults: leader-elected on yard-scheduler, port 10251, 48 writes in flight', () => {
@@ -86,5 +87,23 @@ describe('parseConfig', () => {
     },
   ])('refuses $argv with a message that says what to fix', ({ argv, error }) => {
     expect(() => parseConfig(argv, {})).toThrow(error);
+  });
+});
+
+describe('the command line', () => {
+  it.each([
+    { argv: ['--bogus'], error: 'unknown flag --bogus' },
+    { argv: ['--concurency=8'], error: 'unknown flag --concurency (did you mean --concurrency?)' },
+    { argv: ['--batch-size'], error: '--batch-size needs a value (--batch-size N)' },
+    { argv: ['now'], error: 'unexpected argument "now"; this takes only flags' },
+  ])('refuses $argv as a usage error (exit 2)', ({ argv, error }) => {
+    expect(() => parseConfig(argv, {})).toThrow(UsageError);
+    expect(() => parseConfig(argv, {})).toThrow(error);
+  });
+
+  it('lists every flag it parses in its usage, with its environment variable', () => {
+    for (const flag of ['--scheduler-name NAME', '--concurrency N', '--tolerate-taints K1,K2'])
+      expect(usage).toContain(flag);
+    expect(usage).toMatch(/--concurrency N .*\(env YARD_CONCURRENCY; default 48\)/);
   });
 });

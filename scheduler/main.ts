@@ -2,24 +2,19 @@
 // spec.schedulerName is `yard`, one leader at a time (a standby keeps warm
 // caches and takes over when the lease expires).
 //
-//   node scheduler/main.ts [--kubeconfig F] [--scheduler-name yard] [--leader-elect=false]
-//        [--lease-namespace NS] [--lease-name N] [--lease-duration 15s] [--identity ID]
-//        [--metrics-port P] [--log-level L] [--concurrency N] [--batch-size N]
-//        [--tolerate-taints k1,k2]
+//   node scheduler/main.ts [flags]   (--help lists them)
 //
-// Every flag has an environment variable: YARD_KUBECONFIG (or KUBECONFIG),
-// YARD_SCHEDULER_NAME, YARD_LEADER_ELECT, YARD_LEASE_NAMESPACE (or
-// POD_NAMESPACE), YARD_LEASE_NAME, YARD_LEASE_DURATION, POD_NAME (identity),
-// YARD_METRICS_PORT, YARD_LOG_LEVEL, YARD_CONCURRENCY, YARD_BATCH_SIZE,
-// YARD_TOLERATE_TAINTS. Logs are JSON lines on stderr. SIGTERM/SIGINT stop
-// gracefully (the lease is released); a lost lease exits 1, so the process
-// restarts clean rather than risk binding beside a new leader.
-import { parseArgs } from 'node:util';
+// Every flag has an environment variable (see `usage`). Logs are JSON lines
+// on stderr. SIGTERM/SIGINT stop gracefully (the lease is released); a lost
+// lease exits 1, so the process restarts clean rather than risk binding
+// beside a new leader.
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
+  flagsHelp,
   jsonLogger,
   leaderElectionOf,
   loadKubeConfig,
+  parseCommandLine,
   processOptions,
   readProcessConfig,
   runProcess,
@@ -36,17 +31,54 @@ export interface SchedulerConfig extends ProcessConfig {
   readonly toleratedTaints: readonly string[];
 }
 
-const options = {
+const flags = {
   ...processOptions,
-  'scheduler-name': { type: 'string' },
-  concurrency: { type: 'string' },
-  'batch-size': { type: 'string' },
-  'tolerate-taints': { type: 'string' },
+  'lease-name': { ...processOptions['lease-name'], default: 'yard-scheduler' },
+  'metrics-port': { ...processOptions['metrics-port'], default: '10251' },
+  'scheduler-name': {
+    type: 'string',
+    value: 'NAME',
+    help: 'bind the pods whose spec.schedulerName is this',
+    env: ['YARD_SCHEDULER_NAME'],
+    default: 'yard',
+  },
+  concurrency: {
+    type: 'string',
+    value: 'N',
+    help: 'binds, evictions and status writes in flight at most, 1-1000',
+    env: ['YARD_CONCURRENCY'],
+    default: '48',
+  },
+  'batch-size': {
+    type: 'string',
+    value: 'N',
+    help: 'pending pods per cycle at most (a gang counts whole)',
+    env: ['YARD_BATCH_SIZE'],
+    default: '2000',
+  },
+  'tolerate-taints': {
+    type: 'string',
+    value: 'K1,K2',
+    help: "taint keys that Yard's pods tolerate (others keep them off a node)",
+    env: ['YARD_TOLERATE_TAINTS'],
+    default: 'none',
+  },
 } as const;
 
-/** Flags over environment over defaults; throws with a message that says what to fix. */
+export const usage = `usage: npm run scheduler -- [flags]   (node scheduler/main.ts [flags])
+
+Yard's two-level scheduler: binds every pod of its scheduler name, one leader
+at a time on the Lease yard-scheduler. Logs are JSON lines on stderr.
+
+flags:
+${flagsHelp(flags)}`;
+
+/**
+ * Flags over environment over defaults; throws a UsageError with a message
+ * that says what to fix.
+ */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): SchedulerConfig {
-  const { values } = parseArgs({ args: [...argv], options });
+  const { values } = parseCommandLine(argv, flags);
   return {
     ...readProcessConfig(values, env, { leaseName: 'yard-scheduler', metricsPort: 10251 }),
     schedulerName: values['scheduler-name'] ?? env['YARD_SCHEDULER_NAME'] ?? 'yard',
@@ -83,10 +115,10 @@ export function buildScheduler(cfg: SchedulerConfig, kc: KubeConfig): YardSchedu
   });
 }
 
-async function main(): Promise<number> {
-  const cfg = parseConfig(process.argv.slice(2), process.env);
+async function main(argv: readonly string[]): Promise<number> {
+  const cfg = parseConfig(argv, process.env);
   const s = buildScheduler(cfg, loadKubeConfig(cfg.kubeconfig));
   return runToExit(() => s.start(), s.log);
 }
 
-if (import.meta.main) runProcess('scheduler', main);
+if (import.meta.main) runProcess('scheduler', usage, main);

@@ -1,31 +1,62 @@
 // The node agent's command line: run the agent, or ask a running one what it
 // runs and which blackholes (Campus.spec.blackhole) it enforces.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { isLogLevel, jsonLogger } from '../../runtime/logger.ts';
+import { flagsHelp, parseCommandLine, UsageError } from '../../runtime/process.ts';
 import { defaultClusterDir, repoRoot } from '../control-plane/cluster.ts';
 import { startNodeAgent } from './agent.ts';
 import { blackholeMoved, callControl, serveControl } from './control.ts';
 
-const usage = `usage: node e2e/node-agent/main.ts [run] [options]
+const runFlags = {
+  kubeconfig: {
+    type: 'string',
+    value: 'PATH',
+    help: 'the cluster',
+    env: ['KUBECONFIG'],
+    default: '.yard/cluster/kubeconfig',
+  },
+  'node-selector': {
+    type: 'string',
+    value: 'SEL',
+    help: 'serve only the simulated nodes this label selector picks',
+  },
+  dir: { type: 'string', value: 'DIR', help: 'logs and pod data', default: '.yard/node-agent' },
+  control: {
+    type: 'string',
+    value: 'HOST:PORT',
+    help: 'where the control API listens, on loopback only',
+    default: '127.0.0.1:10355',
+  },
+  'log-level': {
+    type: 'string',
+    value: 'LEVEL',
+    help: 'debug, info, warn or error',
+    default: 'info',
+  },
+} as const;
+
+const statusFlags = {
+  control: {
+    type: 'string',
+    value: 'URL',
+    help: "the agent's control API",
+    env: ['YARD_NODE_AGENT_CONTROL'],
+    default: 'http://127.0.0.1:10355',
+  },
+} as const;
+
+const usage = `usage: node e2e/node-agent/main.ts [run] [flags]   (npm run node-agent -- [flags])
        node e2e/node-agent/main.ts status [--control URL]
 
 Runs the pods labelled yard.dev/runtime=process on kwok's simulated nodes as
 local processes and enforces Campus.spec.blackhole on them (see
 e2e/node-agent/README.md), or asks a running agent what it runs and holds.
 
-run options:
-  --kubeconfig PATH     the cluster (default $KUBECONFIG, else .yard/cluster/kubeconfig)
-  --node-selector SEL   serve only the simulated nodes this label selector picks
-  --dir DIR             logs and pod data (default .yard/node-agent)
-  --control HOST:PORT   where the control API listens (default 127.0.0.1:10355)
-  --log-level LEVEL     debug, info, warn or error (default info)
-
-status:
-  --control URL         the agent's control API (default $YARD_NODE_AGENT_CONTROL,
-                        else http://127.0.0.1:10355)
-`;
+run flags:
+${flagsHelp(runFlags)}
+status flags:
+${flagsHelp(statusFlags)}`;
 
 const defaultControl = '127.0.0.1:10355';
 
@@ -34,25 +65,42 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    kubeconfig: { type: 'string' },
-    'node-selector': { type: 'string' },
-    dir: { type: 'string' },
-    control: { type: 'string' },
-    'log-level': { type: 'string' },
-    campus: { type: 'string' },
-    node: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
-if (values.help) {
-  process.stdout.write(usage);
-  process.exit(0);
+/** The command and its flags; --help exits 0, a mistake exits 2 with the usage. */
+function parse(): {
+  command: string;
+  values: { [K in keyof typeof runFlags]?: string };
+} {
+  try {
+    const argv = process.argv.slice(2);
+    // before the flags: a retired command's old flags (--campus) are not ours any more
+    const retired = argv.find((a) => a === 'blackhole' || a === 'thaw');
+    if (retired) throw new UsageError(`${retired} is retired: ${blackholeMoved}`);
+    const { values, positionals, help } = parseCommandLine(
+      argv,
+      { ...runFlags, ...statusFlags },
+      { positionals: true },
+    );
+    if (help) {
+      process.stdout.write(usage);
+      process.exit(0);
+    }
+    const command = positionals[0] ?? 'run';
+    if (command !== 'run' && command !== 'status')
+      throw new UsageError(`unknown command ${command}`);
+    if (positionals.length > 1)
+      throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
+    const allowed: readonly string[] = Object.keys(command === 'run' ? runFlags : statusFlags);
+    const stray = Object.keys(values).filter((k) => !allowed.includes(k));
+    if (stray.length > 0)
+      throw new UsageError(`${command} takes no ${stray.map((k) => `--${k}`).join(', ')}`);
+    return { command, values };
+  } catch (err) {
+    if (err instanceof UsageError) fail(err.message);
+    throw err;
+  }
 }
-const command = positionals[0] ?? 'run';
-if (positionals.length > 1) fail(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
+
+const { command, values } = parse();
 
 async function status(): Promise<void> {
   const raw = values.control ?? process.env['YARD_NODE_AGENT_CONTROL'] ?? defaultControl;
@@ -110,10 +158,7 @@ async function run(): Promise<void> {
 
 try {
   if (command === 'run') await run();
-  else if (command === 'status') await status();
-  else if (command === 'blackhole' || command === 'thaw')
-    fail(`${command} is retired: ${blackholeMoved}`);
-  else fail(`unknown command ${command}`);
+  else await status();
 } catch (err) {
   process.stderr.write(`node-agent: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

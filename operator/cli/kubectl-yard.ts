@@ -1,115 +1,216 @@
 // `kubectl yard`: what would otherwise take a hand-made patch. It talks only
-// to the API server (the operator does the rest).
+// to the API server: what it writes is the truth that the operator (shield)
+// and the node agents (blackhole) act on, so it writes even when nothing runs
+// to act, and says so (the Leases tell who runs: leases.ts).
 //   kubectl yard shield CAMPUS --for 30m --reason "switch upgrade"
 //   kubectl yard unshield CAMPUS
+//   kubectl yard blackhole CAMPUS --for 5m --reason "drill rehearsal"
+//   kubectl yard unblackhole CAMPUS
 //   kubectl yard status
-import { parseArgs } from 'node:util';
+// Exit codes: 0 done, 1 failed, 2 usage.
+import { readFileSync } from 'node:fs';
 import {
   CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { campusResource, imServiceResource } from '../../crds/index.ts';
+import { campusResource, imServiceResource, shieldState } from '../../crds/index.ts';
 import type { Campus, CampusList, IMService, IMServiceList } from '../../crds/index.ts';
+import { formatDuration } from '../../runtime/duration.ts';
 import { apiMessage, isNotFound, retryTransient } from '../../runtime/errors.ts';
-import { formatDuration, parseDuration } from '../../runtime/duration.ts';
+import { UsageError } from '../../runtime/process.ts';
+import { parseYardArgs, usage } from './args.ts';
+import type { Block, Target } from './args.ts';
+import {
+  describeLease,
+  isHeld,
+  nobodyHolds,
+  operatorLease,
+  readLeaseState,
+  schedulerLease,
+} from './leases.ts';
+import type { LeaseState } from './leases.ts';
 
-export const usage = `usage: kubectl yard <command> [options]
-
-commands:
-  shield CAMPUS --for DURATION --reason TEXT   block a campus: taint its nodes, stop its pods serving
-  unshield CAMPUS                              lift a campus's shield now
-  status                                       campuses, shields, headroom, CampusSafe, IM services per campus
-
-options:
-  --for DURATION   how long the shield holds (e.g. 30m, 2h); it lifts by itself afterwards
-  --reason TEXT    why, for whoever sees it
-  --by NAME        who shields (default: the kubeconfig user)
-  --kubeconfig F   the kubeconfig (default: KUBECONFIG or ~/.kube/config)
-`;
-
-export class UsageError extends Error {}
+export { usage } from './args.ts';
+export { UsageError } from '../../runtime/process.ts';
 
 export interface Io {
   readonly out: (s: string) => void;
+  /** Warnings (default: nowhere). */
+  readonly err?: (s: string) => void;
   readonly now: () => Date;
+}
+
+/** The campus named does not exist: a failure (exit 1), not a usage error. */
+export class NoSuchCampusError extends Error {
+  override name = 'NoSuchCampusError';
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-async function campusList(api: CustomObjectsApi): Promise<CampusList> {
-  return (await retryTransient(() =>
-    api.listClusterCustomObject({
-      group: campusResource.group,
-      version: campusResource.version,
-      plural: campusResource.plural,
-    }),
-  )) as CampusList;
+const campusApi = {
+  group: campusResource.group,
+  version: campusResource.version,
+  plural: campusResource.plural,
+} as const;
+
+/** The kubeconfig of a target: its file (or the default chain) and context. */
+export function kubeConfigOf(target: Target): KubeConfig {
+  const kc = new KubeConfig();
+  if (target.kubeconfig) kc.loadFromFile(target.kubeconfig);
+  else kc.loadFromDefault();
+  if (target.context) {
+    if (!kc.getContextObject(target.context)) {
+      const known = kc.getContexts().map((c) => c.name);
+      throw new UsageError(
+        `no context "${target.context}" in the kubeconfig${known.length ? `; contexts: ${known.join(', ')}` : ''}`,
+      );
+    }
+    kc.setCurrentContext(target.context);
+  }
+  return kc;
 }
 
-async function campusNames(api: CustomObjectsApi): Promise<string[]> {
-  const list = await campusList(api);
-  return list.items.map((c) => c.metadata.name ?? '').sort();
+async function campusList(api: CustomObjectsApi): Promise<CampusList> {
+  return (await retryTransient(() => api.listClusterCustomObject(campusApi))) as CampusList;
+}
+
+async function noSuchCampus(api: CustomObjectsApi, name: string, cause: unknown): Promise<Error> {
+  const known = await campusList(api)
+    .then((l) => l.items.map((c) => c.metadata.name ?? '').sort())
+    .catch(() => []);
+  return new NoSuchCampusError(
+    `no campus "${name}"${known.length ? `; campuses: ${known.join(', ')}` : ' (no Campus objects exist)'}`,
+    { cause },
+  );
+}
+
+async function readCampus(api: CustomObjectsApi, name: string): Promise<Campus> {
+  try {
+    return (await retryTransient(() =>
+      api.getClusterCustomObject({ ...campusApi, name }),
+    )) as Campus;
+  } catch (err) {
+    if (isNotFound(err)) throw await noSuchCampus(api, name, err);
+    throw new Error(`cannot read campus ${name}: ${apiMessage(err)}`, { cause: err });
+  }
 }
 
 async function patchCampus(api: CustomObjectsApi, name: string, body: object): Promise<Campus> {
   try {
     return (await retryTransient(() =>
-      api.patchClusterCustomObject(
-        {
-          group: campusResource.group,
-          version: campusResource.version,
-          plural: campusResource.plural,
-          name,
-          body,
-        },
-        mergePatch,
-      ),
+      api.patchClusterCustomObject({ ...campusApi, name, body }, mergePatch),
     )) as Campus;
   } catch (err) {
-    if (isNotFound(err)) {
-      const known = await campusNames(api).catch(() => []);
-      throw new UsageError(
-        `no campus "${name}"${known.length ? `; campuses: ${known.join(', ')}` : ' (no Campus objects exist)'}`,
-        { cause: err },
-      );
-    }
+    if (isNotFound(err)) throw await noSuchCampus(api, name, err);
     throw new Error(`cannot update campus ${name}: ${apiMessage(err)}`, { cause: err });
   }
 }
 
-export async function shield(
+const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Who is writing: --by, else the kubeconfig user, else $USER. */
+const whoOf = (kc: KubeConfig, by: string | undefined): string =>
+  by ?? kc.getCurrentUser()?.name ?? process.env['USER'] ?? 'unknown';
+
+/** Says on stderr that nothing will act on what was written, when the operator's lease says so. */
+async function warnIfNoOperator(
   kc: KubeConfig,
   io: Io,
-  campus: string,
-  opts: { for?: string | undefined; reason?: string | undefined; by?: string | undefined },
+  target: Target,
+  consequence: string,
 ): Promise<void> {
-  if (!opts.for)
-    throw new UsageError(
-      'shield needs --for DURATION (e.g. --for 30m), so the block lifts by itself',
-    );
-  if (!opts.reason?.trim()) throw new UsageError('shield needs --reason TEXT saying why');
-  let ms: number;
-  try {
-    ms = parseDuration(opts.for);
-  } catch (err) {
-    throw new UsageError(`--for: ${(err as Error).message}`, { cause: err });
-  }
-  if (ms <= 0) throw new UsageError('--for must be longer than 0s');
-  const until = new Date(io.now().getTime() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const by = opts.by ?? kc.getCurrentUser()?.name ?? process.env['USER'] ?? 'unknown';
-  const api = kc.makeApiClient(CustomObjectsApi);
-  await patchCampus(api, campus, { spec: { shield: { reason: opts.reason, until, by } } });
-  io.out(
-    `campus/${campus} shielded until ${until} (${formatDuration(ms)}) by ${by}: ${opts.reason}\n`,
+  const lease = await readLeaseState(kc, target.namespace, operatorLease, io.now());
+  if (!nobodyHolds(lease)) return;
+  io.err?.(
+    `warning: no operator runs (Lease ${target.namespace}/${operatorLease}: ${describeLease(lease)}); ` +
+      `${consequence} until one does (or, if Yard runs in another namespace, pass -n NAMESPACE)\n`,
   );
 }
 
-export async function unshield(kc: KubeConfig, io: Io, campus: string): Promise<void> {
+type BlockField = 'shield' | 'blackhole';
+
+/** What the existing block of a campus is at `now`, in words, or undefined when there is none. */
+function blockText(campus: Campus, field: BlockField, now: Date): string | undefined {
+  const s = shieldState(campus.spec?.[field], now);
+  if (s.kind === 'none') return undefined;
+  if (s.kind === 'expired') return `expired ${rfc3339(s.until)}`;
+  return `until ${rfc3339(s.until)} (${formatDuration(s.until.getTime() - now.getTime())} left) by ${s.by}: ${s.reason}`;
+}
+
+async function block(
+  kc: KubeConfig,
+  io: Io,
+  target: Target,
+  field: BlockField,
+  b: Block,
+): Promise<void> {
   const api = kc.makeApiClient(CustomObjectsApi);
-  await patchCampus(api, campus, { spec: { shield: null } });
-  io.out(`campus/${campus} unshielded\n`);
+  const now = io.now();
+  const before = await readCampus(api, b.campus);
+  const replaced = blockText(before, field, now);
+  const until = rfc3339(new Date(now.getTime() + b.forMs));
+  const by = whoOf(kc, b.by);
+  await patchCampus(api, b.campus, { spec: { [field]: { reason: b.reason, until, by } } });
+  const verb = field === 'shield' ? 'shielded' : 'blackholed';
+  io.out(
+    `campus/${b.campus} ${verb} until ${until} (${formatDuration(b.forMs)}) by ${by}: ${b.reason}` +
+      `${replaced ? ` (replacing: ${replaced})` : ''}\n`,
+  );
+  if (field === 'shield') {
+    await warnIfNoOperator(
+      kc,
+      io,
+      target,
+      `nothing taints its nodes or takes its pods out of traffic`,
+    );
+  } else {
+    // The node agents hold no lease: whether any runs cannot be seen from here.
+    io.err?.(
+      `note: the node agent on each of ${b.campus}'s nodes enforces the blackhole; kubectl yard cannot see whether they run\n`,
+    );
+  }
+}
+
+async function unblock(
+  kc: KubeConfig,
+  io: Io,
+  target: Target,
+  field: BlockField,
+  campus: string,
+): Promise<void> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const now = io.now();
+  const noun = field === 'shield' ? 'shielded' : 'blackholed';
+  const was = blockText(await readCampus(api, campus), field, now);
+  if (was === undefined) {
+    io.out(`campus/${campus} is not ${noun}; nothing to do\n`);
+    return;
+  }
+  await patchCampus(api, campus, { spec: { [field]: null } });
+  io.out(`campus/${campus} un${noun} (was ${was})\n`);
+  if (field === 'shield') {
+    await warnIfNoOperator(
+      kc,
+      io,
+      target,
+      `its nodes keep their taint and its pods stay out of traffic`,
+    );
+  }
+}
+
+export function shield(kc: KubeConfig, io: Io, target: Target, b: Block): Promise<void> {
+  return block(kc, io, target, 'shield', b);
+}
+export function unshield(kc: KubeConfig, io: Io, target: Target, campus: string): Promise<void> {
+  return unblock(kc, io, target, 'shield', campus);
+}
+export function blackhole(kc: KubeConfig, io: Io, target: Target, b: Block): Promise<void> {
+  return block(kc, io, target, 'blackhole', b);
+}
+export function unblackhole(kc: KubeConfig, io: Io, target: Target, campus: string): Promise<void> {
+  return unblock(kc, io, target, 'blackhole', campus);
 }
 
 function table(rows: string[][]): string {
@@ -129,40 +230,66 @@ function table(rows: string[][]): string {
 const condition = (conds: { type: string; status: string }[] | undefined, type: string): string =>
   conds?.find((c) => c.type === type)?.status ?? '?';
 
-export async function status(kc: KubeConfig, io: Io): Promise<void> {
+/**
+ * The first lines of `status`: who holds the Leases, and what that makes
+ * stale (pure). Campus and IMService status is written by the operator;
+ * placements (and the capacity the scheduler publishes) by the scheduler.
+ */
+export function leaderLines(
+  namespace: string,
+  operator: LeaseState,
+  scheduler: LeaseState,
+): string[] {
+  const lines = [
+    `LEASES (${namespace})  operator: ${describeLease(operator)}  scheduler: ${describeLease(scheduler)}`,
+  ];
+  if (!isHeld(operator))
+    lines.push(
+      nobodyHolds(operator)
+        ? 'STALE: no operator runs, so the status below is as the last one left it; shields are neither applied nor lifted'
+        : 'UNKNOWN: whether an operator runs; the status below may be stale',
+    );
+  if (!isHeld(scheduler))
+    lines.push(
+      nobodyHolds(scheduler)
+        ? 'STALE: no scheduler runs, so pods of schedulerName yard stay Pending and capacity numbers are as the last one left them'
+        : 'UNKNOWN: whether a scheduler runs; capacity numbers may be stale',
+    );
+  return lines;
+}
+
+export async function status(kc: KubeConfig, io: Io, target: Target): Promise<void> {
   const api = kc.makeApiClient(CustomObjectsApi);
-  const campuses = (await campusList(api)).items.sort((a, b) =>
-    (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
-  );
-  const services = (
-    (await retryTransient(() =>
+  const now = io.now();
+  const [campusItems, services, operator, scheduler] = await Promise.all([
+    campusList(api).then((l) => l.items),
+    retryTransient(() =>
       api.listCustomObjectForAllNamespaces({
         group: imServiceResource.group,
         version: imServiceResource.version,
         resourcePlural: imServiceResource.plural,
       }),
-    )) as IMServiceList
-  ).items;
-  const now = io.now().getTime();
-  const shieldText = (c: Campus): string => {
-    const s = c.spec?.shield;
-    if (!s) return '-';
-    const left = new Date(s.until).getTime() - now;
-    return left > 0
-      ? `until ${s.until} (${formatDuration(left)} left) by ${s.by ?? '?'}: ${s.reason}`
-      : `expired ${s.until}`;
-  };
-  io.out('CAMPUSES\n');
+    ).then((l) => (l as IMServiceList).items),
+    readLeaseState(kc, target.namespace, operatorLease, now),
+    readLeaseState(kc, target.namespace, schedulerLease, now),
+  ]);
+  const campuses = campusItems.sort((a, b) =>
+    (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+  );
+  const stale = isHeld(operator) ? '' : ' (stale: no operator updates them)';
+  io.out(`${leaderLines(target.namespace, operator, scheduler).join('\n')}\n\n`);
+  io.out(`CAMPUSES${stale}\n`);
   io.out(
     table([
-      ['NAME', 'NODES', 'HEADROOM CPU', 'HEADROOM MEM', 'SAFE', 'SHIELD'],
+      ['NAME', 'NODES', 'HEADROOM CPU', 'HEADROOM MEM', 'SAFE', 'SHIELD', 'BLACKHOLE'],
       ...campuses.map((c) => [
         c.metadata.name ?? '',
         c.status?.nodes?.summary ?? '?',
         String(c.status?.headroom?.cpu ?? '?'),
         String(c.status?.headroom?.memory ?? '?'),
         condition(c.status?.conditions, 'CampusSafe'),
-        shieldText(c),
+        blockText(c, 'shield', now) ?? '-',
+        blockText(c, 'blackhole', now) ?? '-',
       ]),
     ]),
   );
@@ -171,7 +298,7 @@ export async function status(kc: KubeConfig, io: Io): Promise<void> {
     const msg = c.status?.conditions?.find((x) => x.type === 'CampusSafe')?.message;
     if (msg) io.out(`  ${c.metadata.name}: ${msg}\n`);
   }
-  io.out('\nIM SERVICES (ready/desired per campus)\n');
+  io.out(`\nIM SERVICES (ready/desired per campus)${stale}\n`);
   const names = campuses.map((c) => c.metadata.name ?? '');
   const perCampus = (s: IMService, campus: string): string => {
     const st = s.status?.campuses?.find((c) => c.name === campus);
@@ -203,57 +330,72 @@ export async function status(kc: KubeConfig, io: Io): Promise<void> {
   );
 }
 
+/** `kubectl-yard 0.1.0 (yard.dev/v1alpha1)`: the repository's version and the API it speaks. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version?: string;
+  };
+  return `kubectl-yard ${pkg.version ?? '?'} (${campusResource.group}/${campusResource.version})\n`;
+}
+
+/** Runs one command line; throws a UsageError (exit 2) or another error (exit 1). */
 export async function run(
   argv: readonly string[],
   io: Io,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      for: { type: 'string' },
-      reason: { type: 'string' },
-      by: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [cmd, target] = positionals;
-  if (values.help || !cmd) {
-    io.out(usage);
-    return;
+  const { command, target } = parseYardArgs(argv, env);
+  switch (command.kind) {
+    case 'help':
+      io.out(usage);
+      return;
+    case 'version':
+      io.out(version());
+      return;
   }
-  const kc = new KubeConfig();
-  if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
-  else if (env['KUBECONFIG']) kc.loadFromFile(env['KUBECONFIG'].split(':')[0] ?? '');
-  else kc.loadFromDefault();
-  const needCampus = (): string => {
-    if (!target) throw new UsageError(`${cmd} needs a CAMPUS`);
-    return target;
-  };
-  switch (cmd) {
+  const kc = kubeConfigOf(target);
+  switch (command.kind) {
     case 'shield':
-      return shield(kc, io, needCampus(), {
-        for: values.for,
-        reason: values.reason,
-        by: values.by,
-      });
+      return shield(kc, io, target, command);
+    case 'blackhole':
+      return blackhole(kc, io, target, command);
     case 'unshield':
-      return unshield(kc, io, needCampus());
+      return unshield(kc, io, target, command.campus);
+    case 'unblackhole':
+      return unblackhole(kc, io, target, command.campus);
     case 'status':
-      return status(kc, io);
-    default:
-      throw new UsageError(`unknown command "${cmd}"`);
+      return status(kc, io, target);
   }
 }
 
+/** The exit code of a run's failure, after saying what went wrong on stderr. */
+export function failure(err: unknown, writeErr: (s: string) => void): number {
+  writeErr(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (!(err instanceof UsageError)) return 1;
+  writeErr(`\n${usage}`);
+  return 2;
+}
+
 if (import.meta.main) {
-  run(process.argv.slice(2), { out: (s) => process.stdout.write(s), now: () => new Date() }).catch(
+  // A reader that goes away (`kubectl yard status | head -1`) is not a
+  // failure of ours: stop quietly instead of dying on an unhandled EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
+  const io: Io = {
+    out: (s) => void process.stdout.write(s),
+    err: (s) => void process.stderr.write(s),
+    now: () => new Date(),
+  };
+  run(process.argv.slice(2), io).then(
+    () => {
+      process.exitCode = 0;
+    },
     (err: unknown) => {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-      if (err instanceof UsageError) process.stderr.write(`\n${usage}`);
-      process.exit(err instanceof UsageError ? 2 : 1);
+      process.exitCode = failure(err, io.err ?? (() => undefined));
     },
   );
 }

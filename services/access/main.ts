@@ -4,7 +4,23 @@ import { intOption, ticketSecret } from '../shared/config.ts';
 import { endpointsFrom, gateFrom, runMain } from '../shared/main.ts';
 import { createAccess, defaultAccessGate } from './app.ts';
 
-await runMain('access', ['logic', 'push-wait-ms'], async (o, log) =>
+const about = `
+The access tier: the client API (register, login, sync, push, messages,
+groups, payments, Moments), forwarded to logic.`;
+
+const options = {
+  logic: {
+    value: 'URLS|pods:SEL',
+    help: 'the logic instances: http://host:port,… or pods:<label selector> (watched)',
+  },
+  'push-wait-ms': {
+    value: 'MS',
+    help: 'how long a push long-poll waits at most',
+    default: '25000',
+  },
+} as const;
+
+await runMain('access', about, options, async (o, log) =>
   createAccess({
     logic: await endpointsFrom(o, 'logic', log),
     ticketSecret: ticketSecret(o),

@@ -1,6 +1,12 @@
 // Configuration of a service process: `--name value` or `--name=value` flags,
 // else the environment variable YARD_NAME (dashes become underscores), else a
 // default. The node agent passes a pod's env; a person passes flags.
+//
+// The same contract as runtime/process.ts (`--help` prints the flags and
+// exits 0, a usage error exits 2, a failure 1) but its own small parser: the
+// services import no runtime/ (services/README.md), and runtime/process.ts
+// loads @kubernetes/client-node, which a service loads only when it discovers
+// pods (an idle access process: 166 → 113 MiB RSS without it).
 import { readFileSync } from 'node:fs';
 import { minSecretLength } from './ticket.ts';
 
@@ -16,11 +22,57 @@ export const processSource = (): ConfigSource => ({
 
 export type Options = ReadonlyMap<string, string>;
 
+/** A flag as `--help` shows it; every flag also reads YARD_<NAME>. */
+export interface OptionHelp {
+  /** The value's placeholder, e.g. HOST:PORT. */
+  readonly value: string;
+  readonly help: string;
+  readonly default?: string;
+}
+
+export type OptionTable = Readonly<Record<string, OptionHelp>>;
+
+/**
+ * A command line or environment that cannot be run as written: the process
+ * prints the message and its usage and exits 2.
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const envName = (flag: string): string => `YARD_${flag.toUpperCase().replaceAll('-', '_')}`;
+
+/** `-h` or `--help` anywhere on the command line. */
+export const wantsHelp = (argv: readonly string[]): boolean =>
+  argv.some((a) => a === '-h' || a === '--help');
+
+/** The usage of a service: how to run it, what it is, and every flag with its variable. */
+export function usageOf(service: string, about: string, options: OptionTable): string {
+  const rows = [
+    ...Object.entries(options).map(([name, o]) => [
+      `--${name} ${o.value}`,
+      `${o.help} (env ${envName(name)}${o.default === undefined ? '' : `; default ${o.default}`})`,
+    ]),
+    ['-h, --help', 'print this help and exit'],
+  ];
+  const width = Math.max(...rows.map(([l]) => (l ?? '').length));
+  return (
+    `usage: node services/${service}/main.ts [flags]\n\n${about.trim()}\n\nflags:\n` +
+    rows.map(([l, h]) => `  ${(l ?? '').padEnd(width)}  ${h ?? ''}\n`).join('')
+  );
+}
+
 /** Parses flags, refusing any not in `known`. */
-export function readOptions(source: ConfigSource, known: readonly string[]): Options {
+export function readOptions(
+  source: ConfigSource,
+  knownOptions: readonly string[] | OptionTable,
+): Options {
+  const known = Array.isArray(knownOptions)
+    ? (knownOptions as readonly string[])
+    : Object.keys(knownOptions);
   const out = new Map<string, string>();
   for (const name of known) {
-    const v = source.env[`YARD_${name.toUpperCase().replaceAll('-', '_')}`];
+    const v = source.env[envName(name)];
     if (v !== undefined && v !== '') out.set(name, v);
   }
   const args = [...source.argv];
@@ -28,12 +80,16 @@ export function readOptions(source: ConfigSource, known: readonly string[]): Opt
     const arg = args.shift() ?? '';
     const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
     if (!m?.[1])
-      throw new Error(`unexpected argument ${JSON.stringify(arg)}; flags look like --name value`);
+      throw new UsageError(
+        `unexpected argument ${JSON.stringify(arg)}; flags look like --name value`,
+      );
     const name = m[1];
     if (!known.includes(name))
-      throw new Error(`unknown flag --${name}; known: ${known.map((k) => `--${k}`).join(', ')}`);
+      throw new UsageError(
+        `unknown flag --${name}; known: ${known.map((k) => `--${k}`).join(', ')}`,
+      );
     const value = m[2] ?? args.shift();
-    if (value === undefined) throw new Error(`--${name} needs a value`);
+    if (value === undefined) throw new UsageError(`--${name} needs a value`);
     out.set(name, value);
   }
   return out;
@@ -42,7 +98,7 @@ export function readOptions(source: ConfigSource, known: readonly string[]): Opt
 export function required(o: Options, name: string): string {
   const v = o.get(name);
   if (v === undefined) {
-    throw new Error(`missing --${name} (or YARD_${name.toUpperCase().replaceAll('-', '_')})`);
+    throw new UsageError(`missing --${name} (or ${envName(name)})`);
   }
   return v;
 }
@@ -51,7 +107,7 @@ export function intOption(o: Options, name: string, dflt: number, min = 0): numb
   const v = o.get(name);
   if (v === undefined) return dflt;
   if (!/^\d+$/.test(v) || Number(v) < min)
-    throw new Error(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   return Number(v);
 }
 
@@ -59,7 +115,8 @@ export function intOption(o: Options, name: string, dflt: number, min = 0): numb
 export function parseListen(v: string): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(v);
   const port = Number(m?.[2]);
-  if (!m || port > 65535) throw new Error(`--listen must be host:port, got ${JSON.stringify(v)}`);
+  if (!m || port > 65535)
+    throw new UsageError(`--listen must be host:port, got ${JSON.stringify(v)}`);
   return { host: m[1] === '' ? '127.0.0.1' : (m[1] ?? '127.0.0.1'), port };
 }
 
@@ -69,10 +126,10 @@ export function urlList(v: string, name: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (urls.length === 0) throw new Error(`--${name} needs at least one URL`);
+  if (urls.length === 0) throw new UsageError(`--${name} needs at least one URL`);
   for (const u of urls) {
     if (!/^https?:\/\/[^/\s]+\/?$/.test(u))
-      throw new Error(`--${name}: ${JSON.stringify(u)} is not http://host:port`);
+      throw new UsageError(`--${name}: ${JSON.stringify(u)} is not http://host:port`);
   }
   return urls.map((u) => u.replace(/\/$/, ''));
 }
@@ -82,16 +139,26 @@ export function ticketSecret(o: Options): string {
   const file = o.get('ticket-secret-file');
   const secret = file !== undefined ? readFileSync(file, 'utf8').trim() : o.get('ticket-secret');
   if (secret === undefined)
-    throw new Error('missing the ticket secret: set YARD_TICKET_SECRET or --ticket-secret-file');
+    throw new UsageError(
+      'missing the ticket secret: set YARD_TICKET_SECRET or --ticket-secret-file',
+    );
   if (secret.length < minSecretLength)
-    throw new Error(`the ticket secret must be at least ${minSecretLength} characters`);
+    throw new UsageError(`the ticket secret must be at least ${minSecretLength} characters`);
   return secret;
 }
 
-export const commonOptions = [
-  'listen',
-  'ticket-secret',
-  'ticket-secret-file',
-  'max-concurrency',
-  'max-queue',
-] as const;
+/** The flags every service takes. */
+export const commonOptions = {
+  listen: {
+    value: 'HOST:PORT',
+    help: 'where to listen (:PORT is loopback)',
+    default: '127.0.0.1:8080',
+  },
+  'ticket-secret': {
+    value: 'SECRET',
+    help: `the key that signs and checks tickets, ≥ ${minSecretLength} characters`,
+  },
+  'ticket-secret-file': { value: 'PATH', help: 'read the ticket secret from this file instead' },
+  'max-concurrency': { value: 'N', help: 'requests served at once at most' },
+  'max-queue': { value: 'N', help: 'admitted requests waiting for a slot at most' },
+} as const satisfies OptionTable;
