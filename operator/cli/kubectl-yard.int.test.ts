@@ -18,6 +18,8 @@ const exec = promisify(execFile);
 const now = new Date('2026-11-22T10:00:00Z');
 const node = join(repoRoot, 'node_modules', '.bin', 'node');
 const plugin = join(repoRoot, 'operator', 'cli', 'kubectl-yard.ts');
+// a child process loads client-node for seconds; minutes on a loaded machine
+const processTimeoutMs = 240_000;
 
 function io() {
   let out = '';
@@ -61,7 +63,7 @@ async function cli(
   try {
     const { stdout, stderr } = await exec(node, [plugin, ...args], {
       env: { ...process.env, KUBECONFIG: kubeconfig },
-      timeout: 60_000,
+      timeout: 120_000,
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -223,54 +225,68 @@ describe('kubectl yard', () => {
     );
   });
 
-  it('as a process: exit 2 with the usage for usage errors, 1 for failures, 0 when done', async () => {
-    const [bogus, noCampus, unknown, version] = await Promise.all([
-      cli(['status', '--bogus'], kubeconfig),
-      cli(['shield'], kubeconfig),
-      cli(['unshield', 'campus-z'], kubeconfig),
-      cli(['version'], kubeconfig),
-    ]);
-    expect(bogus).toMatchObject({ code: 2, stdout: '' });
-    expect(bogus.stderr).toMatch(/^error: unknown flag --bogus\n\nusage: kubectl yard <command>/);
-    expect(noCampus.code).toBe(2);
-    expect(noCampus.stderr).toContain('error: shield needs a CAMPUS');
-    expect(unknown).toEqual({
-      code: 1,
-      stdout: '',
-      stderr: 'error: no campus "campus-z"; campuses: campus-a, campus-b, campus-c\n',
-    });
-    expect(version).toEqual({
-      code: 0,
-      stdout: 'kubectl-yard 0.1.0 (yard.dev/v1alpha1)\n',
-      stderr: '',
-    });
-  });
+  it(
+    'as a process: exit 2 with the usage for usage errors, 1 for failures, 0 when done',
+    async () => {
+      const [bogus, noCampus, unknown, version] = await Promise.all([
+        cli(['status', '--bogus'], kubeconfig),
+        cli(['shield'], kubeconfig),
+        cli(['unshield', 'campus-z'], kubeconfig),
+        cli(['version'], kubeconfig),
+      ]);
+      expect(bogus).toMatchObject({ code: 2, stdout: '' });
+      expect(bogus.stderr).toMatch(/^error: unknown flag --bogus\n\nusage: kubectl yard <command>/);
+      expect(noCampus.code).toBe(2);
+      expect(noCampus.stderr).toContain('error: shield needs a CAMPUS');
+      expect(unknown).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'error: no campus "campus-z"; campuses: campus-a, campus-b, campus-c\n',
+      });
+      expect(version).toEqual({
+        code: 0,
+        stdout: 'kubectl-yard 0.1.0 (yard.dev/v1alpha1)\n',
+        stderr: '',
+      });
+    },
+    processTimeoutMs,
+  );
 
-  it('stops quietly when its reader goes away (`kubectl yard status | head -1`)', async () => {
-    const child = spawn(node, [plugin, 'status'], {
-      env: { ...process.env, KUBECONFIG: kubeconfig },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-    });
-    // the reader is gone before the first write: every write meets EPIPE
-    child.stdout.destroy();
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(stderr).toBe('');
-    expect(code).toBe(0);
-  });
+  it(
+    'stops quietly when its reader goes away (`kubectl yard status | head -1`)',
+    async () => {
+      const child = spawn(node, [plugin, 'status'], {
+        env: { ...process.env, KUBECONFIG: kubeconfig },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 120_000,
+      });
+      // the reader is gone before the first write: every write meets EPIPE
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+    },
+    processTimeoutMs,
+  );
 
-  it('works as a kubectl plugin from bin/ on PATH, and lists campuses in status', async () => {
-    const kubectl = (await findBinaries()).kubectl ?? 'kubectl';
-    const env = {
-      ...process.env,
-      PATH: `${join(repoRoot, 'bin')}:${process.env['PATH'] ?? ''}`,
-      KUBECONFIG: kubeconfig,
-    };
-    const { stdout } = await exec(kubectl, ['yard', 'status'], { env, timeout: 60_000 });
-    expect(stdout).toMatch(/^LEASES \(default\) {2}operator: .*\n(.*\n)*CAMPUSES.*\nNAME\s+NODES/);
-    for (const c of ['campus-a', 'campus-b', 'campus-c']) expect(stdout).toContain(c);
-    expect(stdout).toContain('IM SERVICES');
-  });
+  it(
+    'works as a kubectl plugin from bin/ on PATH, and lists campuses in status',
+    async () => {
+      const kubectl = (await findBinaries()).kubectl ?? 'kubectl';
+      const env = {
+        ...process.env,
+        PATH: `${join(repoRoot, 'bin')}:${process.env['PATH'] ?? ''}`,
+        KUBECONFIG: kubeconfig,
+      };
+      const { stdout } = await exec(kubectl, ['yard', 'status'], { env, timeout: 60_000 });
+      expect(stdout).toMatch(
+        /^LEASES \(default\) {2}operator: .*\n(.*\n)*CAMPUSES.*\nNAME\s+NODES/,
+      );
+      for (const c of ['campus-a', 'campus-b', 'campus-c']) expect(stdout).toContain(c);
+      expect(stdout).toContain('IM SERVICES');
+    },
+    processTimeoutMs,
+  );
 });
