@@ -2,7 +2,9 @@
 // part that talks to the API.
 //
 //   mapping.ts    pods, nodes, Campus and OfflineQueue objects → the core's contract (pure)
+//   asks.ts       a cycle's asks from the pods taken, each online pod's campus chosen
 //   actions.ts    the core's decisions → API calls: bind, evict, nominate, report (pure)
+//   reported.ts   what Yard last wrote to each pending pod, ahead of the cache
 //   queue.ts      the scheduling queue: active, unschedulable, back-off; gangs whole
 //   cache.ts      the Ledger kept current from informer events; binds in flight
 //   binder.ts     the writes, a bounded pool in three lanes over keep-alive connections

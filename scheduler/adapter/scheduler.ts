@@ -46,25 +46,16 @@ import {
   cycle,
   standing,
   defaultPolicy,
-  type Ledger,
-  type Ask,
   type Decision,
   type Policy,
   type Resources,
 } from '../core/index.ts';
-import { plan, type PodStatusView } from './actions.ts';
+import { plan } from './actions.ts';
+import { asksFor } from './asks.ts';
+import { Reported } from './reported.ts';
 import { Binder } from './binder.ts';
 import { SchedulerCache, type Change } from './cache.ts';
-import {
-  campusesOfPod,
-  chooseCampus,
-  gangAsk,
-  jobKeyOf,
-  onlineAsk,
-  podKey,
-  podResources,
-  queueOf,
-} from './mapping.ts';
+import { jobKeyOf, podKey, podResources, queueOf } from './mapping.ts';
 import { Publisher } from './publish.ts';
 import { yardSchedulerName } from '../../crds/names.ts';
 import { SchedulerMetrics } from './metrics.ts';
@@ -107,12 +98,6 @@ export interface SchedulerOptions {
   readonly rest?: RestClient;
 }
 
-/** When this scheduler last reported on a pod, and whether it said never. */
-const reported = (w: { at?: number; never?: boolean } | undefined) => ({
-  reportedAt: w?.at,
-  never: w?.never,
-});
-
 /** What one cycle did, for tests and logs. */
 export interface CycleReport {
   readonly asks: number;
@@ -145,10 +130,7 @@ export class YardScheduler {
   readonly #requests = new WeakMap<V1Pod, Resources>();
   readonly #stopping = new AbortController();
   /** What Yard last wrote to a pending pod's status, ahead of the cache. */
-  readonly #written = new Map<
-    string,
-    { nominated?: string; message?: string; at?: number; never?: boolean }
-  >();
+  readonly #reported = new Reported();
   #state: State = 'new';
   #server: ProbeServer | undefined;
   #loop: Promise<void> | undefined;
@@ -309,7 +291,7 @@ export class YardScheduler {
       onUpdate: (_, p) => c.setPod(p),
       onDelete: (p) => {
         const key = podKey(p);
-        this.#written.delete(key);
+        this.#reported.forget(key);
         c.deletePod(key);
       },
     });
@@ -476,7 +458,11 @@ export class YardScheduler {
     }
     q.promote(started);
     const { online, gangs } = q.pop(this.#o.batchSize ?? 2_000);
-    const asks = this.#asks(ledger, online, gangs);
+    const asks = asksFor(
+      { ledger, campuses: this.#campuses.store.list(), job: (k) => this.#jobs.store.get(k) },
+      online,
+      gangs,
+    );
     const taking = new Set<string>([...online, ...[...gangs.values()].flat()].map(podKey));
 
     const result = cycle(ledger, asks, this.#policy);
@@ -486,58 +472,19 @@ export class YardScheduler {
     for (const key of taking) q.park(key);
     this.metrics.grants(result.grants);
     const now = this.#clock.now();
-    const actions = plan(result.decisions, (key) => this.#statusOf(key), {
+    const statusOf = (key: string) =>
+      this.#reported.statusOf(key, this.cache.queue.get(key) ?? this.#pods.store.get(key));
+    const actions = plan(result.decisions, statusOf, {
       now,
       minIntervalMs: this.#o.reportIntervalMs ?? 10_000,
     });
     for (const a of actions) {
-      if (a.kind === 'nominate') this.#remember(a.pod, { nominated: a.node });
+      if (a.kind === 'nominate') this.#reported.remember(a.pod, { nominated: a.node });
       if (a.kind === 'report')
-        this.#remember(a.pod, { message: a.reason, at: now, never: a.never });
+        this.#reported.remember(a.pod, { message: a.reason, at: now, never: a.never });
     }
     this.#binder.submit(actions, started);
     return { asks: asks.length, pods: taking.size + (counts.bind ?? 0), decisions: counts };
-  }
-
-  /** Online asks (each with its campus) and one gang ask per job. */
-  #asks(ledger: Ledger, online: readonly V1Pod[], gangs: ReadonlyMap<string, V1Pod[]>): Ask[] {
-    const asks: Ask[] = [];
-    const taken = new Map<string, Resources>();
-    const open = ledger.openCampuses();
-    const campusObjects = this.#campuses.store.list();
-    for (const pod of online)
-      asks.push(onlineAsk(pod, this.#campusFor(pod, campusObjects, open, ledger, taken)));
-    for (const [job, pods] of gangs) asks.push(gangAsk(job, this.#jobs.store.get(job), pods));
-    return asks;
-  }
-
-  /**
-   * The pod's campus: the one it is pinned to, or — pinned to several, or to
-   * none — the open one with the most online room after what this batch sent there.
-   */
-  #campusFor(
-    pod: V1Pod,
-    campusObjects: readonly CampusObject[],
-    open: readonly string[],
-    ledger: Ledger,
-    taken: Map<string, Resources>,
-  ): string {
-    const pinned = campusesOfPod(pod, campusObjects);
-    const only = pinned?.length === 1 ? pinned[0] : undefined;
-    if (only !== undefined) return only;
-    const req = podResources(pod);
-    const candidates = (pinned ?? open).filter((c) => open.includes(c));
-    const campus =
-      chooseCampus(candidates, (c) => ledger.headroom(c, 'online'), taken, req) ??
-      pinned?.[0] ??
-      '(none)';
-    const t = taken.get(campus);
-    taken.set(campus, {
-      cpu: (t?.cpu ?? 0) + req.cpu,
-      memory: (t?.memory ?? 0) + req.memory,
-      pods: (t?.pods ?? 0) + 1,
-    });
-    return campus;
   }
 
   /** Books the decisions: binds in flight, metrics; returns their counts. `taking` loses the bound. */
@@ -552,7 +499,7 @@ export class YardScheduler {
       counts[d.kind] = (counts[d.kind] ?? 0) + 1;
       if (d.kind === 'bind') {
         this.cache.binding(d.pod, d.node);
-        this.#written.delete(d.pod);
+        this.#reported.forget(d.pod);
         taking.delete(d.pod);
       } else if (d.kind === 'preempt' || d.kind === 'revoke') {
         if (d.kind === 'preempt') {
@@ -567,24 +514,6 @@ export class YardScheduler {
     }
     if (unschedulable > 0) this.metrics.attempt('unschedulable', seconds, unschedulable);
     return counts;
-  }
-
-  #statusOf(key: string): PodStatusView | undefined {
-    const pod = this.cache.queue.get(key) ?? this.#pods.store.get(key);
-    const w = this.#written.get(key);
-    const cond = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled');
-    return {
-      nominatedNode: w?.nominated ?? (pod?.status?.nominatedNodeName || undefined),
-      unschedulableMessage: w?.message ?? (cond?.status === 'False' ? cond.message : undefined),
-      ...reported(w),
-    };
-  }
-
-  #remember(
-    key: string,
-    w: { nominated?: string; message?: string; at?: number; never?: boolean },
-  ): void {
-    this.#written.set(key, { ...this.#written.get(key), ...w });
   }
 
   #bound(pod: string, node: string, err: unknown, started: number): void {
