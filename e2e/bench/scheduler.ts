@@ -41,16 +41,17 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { OfflineJob } from '../../crds/index.ts';
 import { yardKinds } from '../../crds/index.ts';
 import { Informer, isNotFound, kinds, nullLogger, RestClient } from '../../runtime/index.ts';
-import { podResources } from '../../scheduler/adapter/mapping.ts';
 import { ensureBinaries } from '../control-plane/binaries.ts';
 import { down, repoRoot, startReaper, up } from '../control-plane/cluster.ts';
 import { campusNames, ensureYard } from '../harness/yard.ts';
 import { cpuSeconds, procStatusBytes } from './proc.ts';
 import { parseMetrics, sum } from './prometheus.ts';
-import { benchDir, mebibytes, progressPrinter, table, writeJson } from './report.ts';
-import type { Row } from './report.ts';
+import { benchDir, progressPrinter, table, writeJson } from './report.ts';
 import { dayHeading, dayLimits, dayRows, NodeWatch, runDay } from './scheduler-day.ts';
 import type { DayResult } from './scheduler-day.ts';
+import { fmt, phaseTable, quantile, scheduledRate, targetRows } from './scheduler-report.ts';
+import type { Phase } from './scheduler-report.ts';
+import { violations } from './scheduler-violations.ts';
 import { label } from '../../crds/names.ts';
 
 const { values: flags } = parseArgs({
@@ -79,31 +80,9 @@ const clusterDir = join(repoRoot, '.yard', 'bench-scheduler');
 const outFile = join(benchDir, 'scheduler.json');
 const progress = progressPrinter('bench');
 const stop = new AbortController();
-const targets = { vsKube: 2, vsNull: 0.9, p99Ms: 1_000, rssBytes: 512 * 2 ** 20 } as const;
 
 let kc: KubeConfig;
 let rest: RestClient;
-
-// ---- what a phase measures ---------------------------------------------------------
-
-interface Phase {
-  readonly name: string;
-  readonly pods: number;
-  readonly bound: number;
-  /** From the first to the last bind a watch saw. */
-  readonly podsPerSecond: number | undefined;
-  /** From the pods' PodScheduled times (whole seconds). */
-  readonly podsPerSecondScheduled: number | undefined;
-  readonly p50Ms?: number | undefined;
-  readonly p99Ms?: number | undefined;
-  readonly cpuSeconds?: number | undefined;
-  readonly peakRssBytes?: number | undefined;
-  readonly writesPerPod?: number | undefined;
-  readonly evictions?: number | undefined;
-  /** Nodes that were NotReady, tainted or cordoned at some moment of the phase. */
-  readonly nodesNotReady?: number | undefined;
-  readonly violations: readonly string[];
-}
 
 /** Watches a namespace's pods and notes when each was first seen bound (ms). */
 class BindWatch {
@@ -143,22 +122,6 @@ class BindWatch {
     return span > 0 ? ((ts.length - 1) * 1000) / span : undefined;
   }
 }
-
-function scheduledRate(pods: readonly V1Pod[]): number | undefined {
-  const ts = pods.flatMap((p) => {
-    const c = p.status?.conditions?.find((x) => x.type === 'PodScheduled' && x.status === 'True');
-    return c?.lastTransitionTime ? [Date.parse(String(c.lastTransitionTime))] : [];
-  });
-  if (ts.length < 2) return undefined;
-  // whole seconds: the span is at least one second
-  return ts.length / ((Math.max(...ts) - Math.min(...ts)) / 1000 + 1);
-}
-
-const quantile = (xs: readonly number[], q: number): number | undefined => {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 
 // ---- pods and namespaces ---------------------------------------------------------
 
@@ -358,135 +321,6 @@ async function yardMetrics(p: Proc): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 }
 
-// ---- violations -------------------------------------------------------------------
-
-interface World {
-  readonly nodes: readonly V1Node[];
-  readonly pods: readonly V1Pod[];
-  readonly jobs?: ReadonlyMap<string, number>;
-  /** Nodes that were not open at some moment (NodeWatch): no spread evidence. */
-  readonly unsteady?: ReadonlySet<string>;
-  /**
-   * False after preemption: evicting a whole gang frees room on nodes after
-   * the decisions that could have used it were made, so room seen at the end
-   * says nothing about the spread (it is judged before the surge instead).
-   */
-  readonly judgeSpread?: boolean;
-}
-
-interface Use {
-  cpu: number;
-  online: number;
-}
-
-const holds = (p: V1Pod): boolean =>
-  Boolean(p.spec?.nodeName) &&
-  !p.metadata?.deletionTimestamp &&
-  p.status?.phase !== 'Succeeded' &&
-  p.status?.phase !== 'Failed';
-
-const allocCpu = (n: V1Node): number => Number(String(n.status?.allocatable?.['cpu'] ?? 0)) * 1000;
-const zoneOf = (n: V1Node | undefined): string => n?.metadata?.labels?.[label.zone] ?? '';
-
-function usage(live: readonly V1Pod[]): Map<string, Use> {
-  const used = new Map<string, Use>();
-  for (const p of live) {
-    const n = p.spec?.nodeName ?? '';
-    const cpu = podResources(p).cpu;
-    const u = used.get(n) ?? { cpu: 0, online: 0 };
-    u.cpu += cpu;
-    if (p.metadata?.labels?.['yard.dev/framework'] !== 'offline') u.online += cpu;
-    used.set(n, u);
-  }
-  return used;
-}
-
-/** Nodes over their CPU, and pods outside the campus their nodeSelector names. */
-function misplaced(w: World, live: readonly V1Pod[], used: ReadonlyMap<string, Use>): string[] {
-  const out: string[] = [];
-  const nodes = new Map(w.nodes.map((n) => [n.metadata?.name ?? '', n]));
-  for (const p of live) {
-    const want = p.spec?.nodeSelector?.[label.zone];
-    const zone = zoneOf(nodes.get(p.spec?.nodeName ?? ''));
-    if (want && zone !== want) out.push(`${p.metadata?.name} is in ${zone}, not ${want}`);
-  }
-  for (const n of w.nodes) {
-    const u = used.get(n.metadata?.name ?? '');
-    if (u && u.cpu > allocCpu(n))
-      out.push(`${n.metadata?.name} holds ${u.cpu / 1000} of ${allocCpu(n) / 1000} CPU`);
-  }
-  return out;
-}
-
-/** A campus whose online pods request more than the default ceiling, (N−1)/N of its CPU. */
-function overCeiling(w: World, used: ReadonlyMap<string, Use>): string[] {
-  const byZone = new Map<string, { used: number; alloc: number }>();
-  for (const n of w.nodes) {
-    const c = byZone.get(zoneOf(n)) ?? { used: 0, alloc: 0 };
-    c.used += used.get(n.metadata?.name ?? '')?.online ?? 0;
-    c.alloc += allocCpu(n);
-    byZone.set(zoneOf(n), c);
-  }
-  const f = (campusNames.length - 1) / campusNames.length;
-  return [...byZone]
-    .filter(([, c]) => c.used > c.alloc * f + 1e-6)
-    .map(([zone, c]) => `${zone}: online requests ${c.used / 1000} CPU, over its ceiling`);
-}
-
-function brokenGangs(w: World, live: readonly V1Pod[]): string[] {
-  const running = new Map<string, number>();
-  for (const p of live) {
-    const j = p.metadata?.labels?.['yard.dev/offline-job'];
-    if (j) running.set(j, (running.get(j) ?? 0) + 1);
-  }
-  return [...(w.jobs ?? [])]
-    .filter(([job, min]) => (running.get(job) ?? 0) > 0 && (running.get(job) ?? 0) < min)
-    .map(([job, min]) => `gang ${job} runs ${running.get(job)} of its minimum ${min}`);
-}
-
-/**
- * A service stacked: a node of a campus holds two more of its replicas than
- * another node of that campus that still has room for one (a node that had no
- * room — a surge that preempted its way in — may stack).
- */
-function stacked(w: World, live: readonly V1Pod[], used: ReadonlyMap<string, Use>): string[] {
-  const out: string[] = [];
-  const per = new Map<string, { cpu: number; nodes: Map<string, number> }>();
-  for (const p of live) {
-    const svc = p.metadata?.labels?.['yard.dev/imservice'];
-    // a preemptor goes where room was cleared for it, stacked or not
-    if (!svc || p.status?.nominatedNodeName) continue;
-    const e = per.get(svc) ?? { cpu: podResources(p).cpu, nodes: new Map<string, number>() };
-    const n = p.spec?.nodeName ?? '';
-    e.nodes.set(n, (e.nodes.get(n) ?? 0) + 1);
-    per.set(svc, e);
-  }
-  for (const [svc, e] of per) {
-    for (const zone of campusNames) {
-      const nodes = w.nodes.filter((n) => zoneOf(n) === zone);
-      const count = (n: V1Node): number => e.nodes.get(n.metadata?.name ?? '') ?? 0;
-      const top = Math.max(0, ...nodes.map(count));
-      const free = (n: V1Node): number =>
-        allocCpu(n) - (used.get(n.metadata?.name ?? '')?.cpu ?? 0);
-      const steady = (n: V1Node): boolean => !w.unsteady?.has(n.metadata?.name ?? '');
-      const roomy = nodes.find((n) => steady(n) && count(n) <= top - 2 && free(n) >= e.cpu);
-      if (roomy)
-        out.push(`${svc} in ${zone}: ${top} on one node while ${roomy.metadata?.name} has room`);
-    }
-  }
-  return out;
-}
-
-function violations(w: World): string[] {
-  const live = w.pods.filter(holds);
-  const used = usage(live);
-  return [
-    ...misplaced(w, live, used),
-    ...overCeiling(w, used),
-    ...brokenGangs(w, live),
-    ...(w.judgeSpread === false ? [] : stacked(w, live, used)),
-  ];
-}
 const allNodes = (): Promise<V1Node[]> => rest.list<V1Node>(kinds.Node).then((l) => l.items);
 
 // ---- the phases ---------------------------------------------------------------------
@@ -871,100 +705,6 @@ async function mix(total: number, nodeCount: number): Promise<Phase[]> {
   for (const q of mixQueues)
     await rest.delete(yardKinds.OfflineQueue, undefined, q).catch(() => undefined);
   return [filled, surge];
-}
-
-// ---- the report ------------------------------------------------------------------------
-
-const fmt = (n: number | undefined, digits = 0): string =>
-  n === undefined ? 'n/a' : n.toFixed(digits);
-
-function phaseTable(phases: readonly Phase[]): string {
-  const head = [
-    'phase',
-    'bound',
-    'pods/s',
-    'pods/s (PodScheduled)',
-    'p50',
-    'p99',
-    'CPU s',
-    'peak RSS',
-    'writes/pod',
-    'evictions',
-    'nodes not ready',
-    'violations',
-  ];
-  const rows = phases.map((p) => [
-    p.name,
-    `${p.bound}/${p.pods}`,
-    fmt(p.podsPerSecond),
-    fmt(p.podsPerSecondScheduled),
-    p.p50Ms === undefined ? '' : `${fmt(p.p50Ms)} ms`,
-    p.p99Ms === undefined ? '' : `${fmt(p.p99Ms)} ms`,
-    fmt(p.cpuSeconds, 1),
-    p.peakRssBytes === undefined ? '' : mebibytes(p.peakRssBytes),
-    fmt(p.writesPerPod, 2),
-    p.evictions === undefined ? '' : String(p.evictions),
-    p.nodesNotReady === undefined ? '' : String(p.nodesNotReady),
-    String(p.violations.length),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (c: readonly string[]): string =>
-    c
-      .map((x, i) => x.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
-
-function targetRows(ph: Record<string, Phase | undefined>): Row[] {
-  const rate = (p: Phase | undefined) => p?.podsPerSecond;
-  const yard = rate(ph['yard']);
-  const kube = Math.max(rate(ph['kube']) ?? 0, rate(ph['kubeDefault']) ?? 0) || undefined;
-  const nul = rate(ph['null']);
-  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? a / b : undefined);
-  const vsKube = ratio(yard, kube);
-  const vsNull = ratio(yard, nul);
-  const p99 = ph['paced']?.p99Ms;
-  const rss = Math.max(
-    ...Object.values(ph).map((p) => (p?.name.startsWith('Yard') ? (p.peakRssBytes ?? 0) : 0)),
-  );
-  const viol = Object.values(ph).reduce((n, p) => n + (p?.violations.length ?? 0), 0);
-  return [
-    {
-      what: 'Yard / kube-scheduler (best of default and raised QPS), pods/s',
-      value: fmt(vsKube, 2),
-      target: `≥ ${targets.vsKube}`,
-      met: vsKube === undefined ? undefined : vsKube >= targets.vsKube,
-    },
-    {
-      what: 'Yard / null binder, pods/s',
-      value: fmt(vsNull, 2),
-      target: `≥ ${targets.vsNull}`,
-      met: vsNull === undefined ? undefined : vsNull >= targets.vsNull,
-    },
-    {
-      what: 'p99 create→bound at 80% of the null binder’s rate',
-      value: p99 === undefined ? 'n/a' : `${fmt(p99)} ms`,
-      target: `≤ ${targets.p99Ms} ms`,
-      met: p99 === undefined ? undefined : p99 <= targets.p99Ms,
-    },
-    {
-      what: 'the same, null binder (what the API server itself allows)',
-      value: ph['pacedNull']?.p99Ms === undefined ? 'n/a' : `${fmt(ph['pacedNull']?.p99Ms)} ms`,
-    },
-    {
-      what: 'constraint violations (all phases)',
-      value: String(viol),
-      target: '0',
-      met: viol === 0,
-    },
-    {
-      what: 'Yard peak RSS',
-      value: mebibytes(rss || undefined),
-      target: '≤ 512 MiB',
-      met: rss ? rss <= targets.rssBytes : undefined,
-    },
-  ];
 }
 
 // ---- main -----------------------------------------------------------------------------
