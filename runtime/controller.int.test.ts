@@ -95,6 +95,7 @@ function copier(
     name: `copier-${ns}`,
     for: { type: kinds.ConfigMap, scope: { labelSelector: `${role}=source` }, predicates },
     owns: [{ type: kinds.ConfigMap, scope: { labelSelector: `${role}=copy` } }],
+    rbac: [],
     reconcile,
   });
   return { count: () => count };
@@ -196,6 +197,7 @@ it('retries a failing reconcile with growing back-off, then succeeds', async ({ 
     name: `flaky-${ns}`,
     for: { type: kinds.ConfigMap, scope: { labelSelector: `${role}=flaky` } },
     backoff: { baseMs: 200, maxMs: 5_000, jitter: 0 },
+    rbac: [],
     reconcile: () => {
       attempts.push(performance.now());
       if (attempts.length <= 3)

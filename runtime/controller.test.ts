@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, flush } from './clock.ts';
 import { Controller } from './controller.ts';
 import type { Reconciler, ReconcileRequest, ReconcileResult } from './controller.ts';
+import { ApiError } from './errors.ts';
+import { jsonLogger } from './logger.ts';
+import type { Logger } from './logger.ts';
 import { RuntimeMetrics } from './metrics.ts';
 
 interface Harness {
@@ -20,7 +23,7 @@ const running: Harness[] = [];
 
 function start(
   reconcile: Reconciler,
-  opts: { workers?: number; drainTimeoutMs?: number } = {},
+  opts: { workers?: number; drainTimeoutMs?: number; log?: Logger } = {},
 ): Harness {
   const clock = new ManualClock();
   const metrics = new RuntimeMetrics(new Registry(), () => clock.now());
@@ -33,6 +36,7 @@ function start(
     drainTimeoutMs: opts.drainTimeoutMs ?? 5_000,
     clock,
     metrics,
+    ...(opts.log ? { log: opts.log } : {}),
   });
   const stop = new AbortController();
   const h = { controller, clock, metrics, stop, running: controller.start(stop.signal) };
@@ -153,6 +157,108 @@ describe('Controller', () => {
       ),
     ).toBe(true);
     expect(await metric(metrics, 'workqueue_retries_total{name="test"} 3')).toBe(true);
+  });
+
+  const status = (code: number, reason: string, message: string): unknown => ({
+    kind: 'Status',
+    code,
+    reason,
+    message,
+  });
+  const campusPath = '/apis/yard.dev/v1alpha1/campuses/campus-a';
+  it.each([
+    {
+      what: 'a 409 Conflict of a stale write is a quiet requeue',
+      err: new ApiError(
+        'PUT',
+        campusPath,
+        409,
+        'the object has been modified',
+        status(409, 'Conflict', 'the object has been modified'),
+      ),
+      result: 'requeue',
+      level: 'debug',
+    },
+    {
+      what: 'a 404 on the status write of an object deleted meanwhile is a quiet requeue',
+      err: new ApiError(
+        'PATCH',
+        `${campusPath}/status`,
+        404,
+        'campuses "campus-a" not found',
+        status(404, 'NotFound', 'not found'),
+      ),
+      result: 'requeue',
+      level: 'debug',
+    },
+    {
+      what: 'a 404 of anything else is an error',
+      err: new ApiError(
+        'GET',
+        '/api/v1/namespaces/im/configmaps/x',
+        404,
+        'configmaps "x" not found',
+        {},
+      ),
+      result: 'error',
+      level: 'error',
+    },
+    {
+      what: 'a 403 is an error that says which request was refused',
+      err: new ApiError(
+        'POST',
+        '/api/v1/namespaces/im/events',
+        403,
+        'events is forbidden: User "x" cannot create resource "events"',
+        {},
+      ),
+      result: 'error',
+      level: 'error',
+    },
+    {
+      what: 'an error that is no API answer is an error with its message and cause',
+      err: new Error('GET /api/v1/pods: connect ECONNREFUSED', {
+        cause: new Error('ECONNREFUSED'),
+      }),
+      result: 'error',
+      level: 'error',
+    },
+  ])('$what', async ({ err, result, level }) => {
+    const lines: string[] = [];
+    const log = jsonLogger({ level: 'debug', write: (l) => void lines.push(l) });
+    let calls = 0;
+    const { controller, clock, metrics } = start(
+      () => (++calls === 1 ? Promise.reject(err) : Promise.resolve()),
+      { log },
+    );
+    controller.enqueue('campus-a');
+    await clock.tick(1_000);
+    expect(calls).toBe(2); // retried with back-off either way
+    const counted = (r: string): Promise<boolean> =>
+      metric(metrics, `controller_runtime_reconcile_total{controller="test",result="${r}"} 1`);
+    expect(await counted(result)).toBe(true);
+    expect(
+      await metric(
+        metrics,
+        `controller_runtime_reconcile_errors_total{controller="test"} ${result === 'error' ? 1 : 0}`,
+      ),
+    ).toBe(true);
+    const logged = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l['key'] === 'campus-a' && l['msg'] !== 'reconciled');
+    expect(logged).toHaveLength(1);
+    const [line] = logged;
+    expect(line).toMatchObject({ level, controller: 'test', key: 'campus-a' });
+    expect(line?.['msg']).toBe(
+      level === 'debug' ? 'conflict, requeued' : 'reconcile failed; retrying with back-off',
+    );
+    // one line that names the request, the code and the API's message; no headers, no body
+    expect(line?.['error']).toBe(
+      err.message.includes('ECONNREFUSED') ? 'GET /api/v1/pods: connect ECONNREFUSED' : err.message,
+    );
+    expect(JSON.stringify(line)).not.toMatch(/Headers|Body|"kind":"Status"/);
+    if (err instanceof ApiError)
+      expect(line?.['error']).toContain(`${err.method} ${err.path}: HTTP ${err.code}`);
   });
 
   it('looks again after requeueAfter, not before, and counts it as requeue_after', async () => {

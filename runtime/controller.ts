@@ -4,6 +4,7 @@
 import { reconcileBackoff } from './backoff.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import { realClock, sleep } from './clock.ts';
+import { describeError, isExpectedConflict } from './errors.ts';
 import type { Clock } from './clock.ts';
 import type { EventHandler, Informer } from './informer.ts';
 import { nullLogger } from './logger.ts';
@@ -261,11 +262,18 @@ export class Controller {
       }
     } catch (err) {
       queue.addRateLimited(key);
-      label = 'error';
-      log.error('reconcile failed; retrying with back-off', {
-        err,
-        failures: queue.numRequeues(key),
-      });
+      if (isExpectedConflict(err)) {
+        // a lost race (stale resourceVersion, object deleted meanwhile): the
+        // next reconcile reads the cache again; nothing is wrong
+        label = 'requeue';
+        log.debug('conflict, requeued', { error: describeError(err) });
+      } else {
+        label = 'error';
+        log.error('reconcile failed; retrying with back-off', {
+          error: describeError(err),
+          failures: queue.numRequeues(key),
+        });
+      }
     } finally {
       this.#metrics?.activeWorkers(-1);
     }

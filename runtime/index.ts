@@ -11,7 +11,7 @@
 // (manager.ts). Beneath them: a REST client for any kind (rest.ts,
 // resource.ts, object.ts), an injectable clock (clock.ts), API errors
 // (errors.ts) and quantities (quantity.ts).
-// testing/ holds the fault injectors of its integration tests (not exported).
+// e2e/harness holds the fault injectors of its integration tests.
 //
 // May import only @kubernetes/client-node, prom-client and node built-ins —
 // never crds/, scheduler/, services/ or e2e/ (they import us).
@@ -51,9 +51,13 @@ export type {
   Reconciler,
 } from './controller.ts';
 export {
+  ApiError,
   apiMessage,
+  describeError,
   isAlreadyExists,
   isConflict,
+  isExpectedConflict,
+  isForbidden,
   isGone,
   isNotFound,
   isTransient,
@@ -83,10 +87,38 @@ export type {
 export { formatDuration, parseDuration } from './duration.ts';
 export { isLogLevel, jsonLogger, logLevels, nullLogger } from './logger.ts';
 export type { LogFields, Logger, LogLevel } from './logger.ts';
-export { LeaderElectionLostError, Manager } from './manager.ts';
-export type { ControllerSpec, ForSpec, ManagerOptions, OwnsSpec, WatchesSpec } from './manager.ts';
-export { reconcileResults, RuntimeMetrics } from './metrics.ts';
-export type { ControllerMetrics, InformerMetrics, LeaderMetrics } from './metrics.ts';
+export { LeaderElectionLostError, Manager, watch } from './manager.ts';
+export type {
+  ControllerSpec,
+  ForSpec,
+  ManagerOptions,
+  OwnsSpec,
+  Watch,
+  WatchesSpec,
+} from './manager.ts';
+export {
+  allows,
+  informerRules,
+  mergeRules,
+  rbacVerbs,
+  rule,
+  runtimeRules,
+  validateRules,
+} from './rbac.ts';
+export type { PolicyRule, RbacVerb } from './rbac.ts';
+export {
+  collectProcessMetrics,
+  dropNonConformingMetrics,
+  nonConformingDefaultMetrics,
+  reconcileResults,
+  RuntimeMetrics,
+} from './metrics.ts';
+export type {
+  ControllerMetrics,
+  InformerMetrics,
+  LeaderMetrics,
+  RestClientMetrics,
+} from './metrics.ts';
 export {
   canonicalJson,
   contains,

@@ -31,6 +31,8 @@ export class InformerFactory {
 
   constructor(opts: InformerFactoryOptions) {
     this.#opts = opts;
+    // the process's API traffic is counted where its informers' is
+    if (opts.metrics) opts.rest.reportTo(opts.metrics.restClient());
   }
 
   /** The shared informer of `type` in `scope`, made on first use; started if the factory is. */

@@ -16,14 +16,13 @@
 //   `stallTimeoutMs`. Bookmarks (`allowWatchBookmarks`) arrive about once a
 //   minute on a healthy watch of a cached resource, and keep the
 //   resourceVersion fresh so a re-watch rarely needs a relist.
-import { ApiException } from '@kubernetes/client-node';
 import { watchBackoff, backoffDelay } from './backoff.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import { Store } from './cache.ts';
 import type { IndexFunc, StoreReader } from './cache.ts';
 import { realClock, sleep } from './clock.ts';
 import type { Clock } from './clock.ts';
-import { isGone, statusCode } from './errors.ts';
+import { ApiError, isGone, statusCode } from './errors.ts';
 import { nullLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 import type { InformerMetrics } from './metrics.ts';
@@ -447,7 +446,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         const code = obj.code ?? statusCode(obj);
         const message = obj.message ?? 'watch error';
         if (code === 410) throw new GoneError(message);
-        throw new ApiException(code ?? 500, `watch ${this.describe()}: ${message}`, obj, {});
+        throw new ApiError('WATCH', this.describe(), code ?? 500, message, obj);
       }
       default:
         this.#log.warn('unknown watch event type', { type: ev.type });

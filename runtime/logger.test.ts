@@ -1,3 +1,4 @@
+import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { jsonLogger } from './logger.ts';
 
@@ -50,6 +51,22 @@ describe('jsonLogger', () => {
       message: 'patch failed',
       code: 409,
       cause: { name: 'Error', message: 'connection reset' },
+    });
+  });
+
+  it("keeps client-node's API errors to their code and message, without body or headers", () => {
+    const { log, parsed } = capture();
+    const err = new ApiException(
+      409,
+      'Operation cannot be fulfilled: the object has been modified',
+      { kind: 'Status', code: 409 },
+      { 'audit-id': 'x', 'content-type': 'application/json' },
+    );
+    log.error('write failed', { err });
+    expect(parsed()[0]?.['err']).toEqual({
+      name: 'Error',
+      message: 'HTTP 409: Operation cannot be fulfilled: the object has been modified',
+      code: 409,
     });
   });
 

@@ -42,7 +42,7 @@ export function jsonLogger(opts: JsonLoggerOptions = {}): Logger {
         for (const [k, v] of Object.entries({ ...base, ...fields })) {
           if (!reserved.has(k) && v !== undefined) line[k] = serialise(v);
         }
-        write(`${safeStringify(line)}\n`);
+        write(`${safeStringify(line, now)}\n`);
       };
     return {
       debug: log('debug'),
@@ -67,17 +67,27 @@ export const nullLogger: Logger = {
 /** Errors become `{ name, message, code?, cause? }`: JSON.stringify would give `{}`. */
 function serialise(v: unknown, depth = 0): unknown {
   if (!(v instanceof Error)) return v;
-  const out: Record<string, unknown> = { name: v.name, message: v.message };
+  const out: Record<string, unknown> = { name: v.name, message: oneLine(v.message) };
   const code = (v as { code?: unknown }).code;
   if (typeof code === 'number' || typeof code === 'string') out['code'] = code;
   if (v.cause !== undefined && depth < 5) out['cause'] = serialise(v.cause, depth + 1);
   return out;
 }
 
-function safeStringify(v: unknown): string {
+/**
+ * client-node's ApiException folds the response's whole body and headers
+ * into its message ("HTTP-Code: 409\nMessage: …\nBody: …\nHeaders: …"):
+ * keep the code and the message.
+ */
+function oneLine(message: string): string {
+  const m = /^HTTP-Code: (\d+)\nMessage: ([^\n]*)/.exec(message);
+  return m ? `HTTP ${m[1]}: ${m[2]}` : message;
+}
+
+function safeStringify(v: unknown, now: () => Date): string {
   try {
     return JSON.stringify(v);
   } catch {
-    return JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'unloggable' });
+    return JSON.stringify({ time: now().toISOString(), level: 'error', msg: 'unloggable' });
   }
 }

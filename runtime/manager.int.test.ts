@@ -57,6 +57,7 @@ it('serves /healthz, /readyz and /metrics, reconciles while leading, and release
   m.add({
     name: 'seen',
     for: { type: kinds.ConfigMap },
+    rbac: [],
     reconcile: ({ key }) => {
       reconciled.add(key);
       return Promise.resolve();
@@ -115,7 +116,7 @@ it('is not ready while a cache cannot sync, and says which', async ({ kube, ns }
     leaderElection: false,
     informers: { backoff: { baseMs: 50, maxMs: 200 } },
   });
-  m.add({ name: 'never', for: { type: nothing }, reconcile: () => Promise.resolve() });
+  m.add({ name: 'never', for: { type: nothing }, rbac: [], reconcile: () => Promise.resolve() });
   const running = m.start();
   cleanup.push(async () => {
     await m.stop();

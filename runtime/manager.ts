@@ -10,7 +10,7 @@
 // controllers stop at once and `start()` rejects with LeaderElectionLostError:
 // the process should exit and be restarted clean, as controller-runtime does.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { realClock } from './clock.ts';
 import type { Clock } from './clock.ts';
 import { Controller } from './controller.ts';
@@ -24,13 +24,15 @@ import type { LeaderElectionConfig } from './leader-election.ts';
 import { jsonLogger } from './logger.ts';
 import { hookShutdownSignals } from './process.ts';
 import type { Logger } from './logger.ts';
-import { RuntimeMetrics } from './metrics.ts';
+import { collectProcessMetrics, RuntimeMetrics } from './metrics.ts';
 import type { KubeObject } from './object.ts';
 import { ownerKey } from './owner.ts';
 import { defaultOwnedPredicate, defaultPrimaryPredicate } from './predicates.ts';
 import type { Predicate } from './predicates.ts';
 import { serveProbes } from './probe-server.ts';
 import type { ProbeServer } from './probe-server.ts';
+import { informerRules, mergeRules, runtimeRules, validateRules } from './rbac.ts';
+import type { PolicyRule } from './rbac.ts';
 import type { ResourceType } from './resource.ts';
 import { RestClient } from './rest.ts';
 
@@ -59,6 +61,38 @@ export interface WatchesSpec<T extends KubeObject = KubeObject> {
   readonly delayMs?: number;
 }
 
+/**
+ * A watch of another kind with its object type erased, so that one list
+ * holds watches of several kinds while each map and predicate was checked
+ * against its own kind. Made by `watch()`.
+ */
+export interface Watch {
+  readonly type: ResourceType;
+  /** Hooks the watch to `controller`, on the shared informer of its type and scope. */
+  readonly hook: (controller: Controller, informers: InformerFactory) => void;
+}
+
+/**
+ * A typed watch for `ControllerSpec.watches`: `map` and `predicates` see
+ * objects of `T`, the kind `type` names.
+ *
+ * ```ts
+ * watches: [watch<V1Node>({ type: kinds.Node, map: (n) => campusesOf(n) })],
+ * ```
+ */
+export function watch<T extends KubeObject>(spec: WatchesSpec<T>): Watch {
+  return {
+    type: spec.type,
+    hook: (controller, informers) =>
+      controller.watchMapped(
+        informers.informerFor<T>(spec.type, spec.scope),
+        spec.map,
+        spec.predicates ?? [defaultOwnedPredicate],
+        spec.delayMs,
+      ),
+  };
+}
+
 /** A controller as the manager builds it (controller-runtime's builder). */
 export interface ControllerSpec<T extends KubeObject = KubeObject> extends Omit<
   ControllerOptions,
@@ -66,7 +100,14 @@ export interface ControllerSpec<T extends KubeObject = KubeObject> extends Omit<
 > {
   readonly for: ForSpec<T>;
   readonly owns?: readonly OwnsSpec[];
-  readonly watches?: readonly WatchesSpec<never>[];
+  readonly watches?: readonly Watch[];
+  /**
+   * The API calls the reconciler makes itself (rbac.ts): its writes, and any
+   * read that is not through an informer. The list and watch of every
+   * informer, events and the lease are the runtime's (`Manager.rbacRules`).
+   * Declared beside the controller, so a test can run it with nothing more.
+   */
+  readonly rbac: readonly PolicyRule[];
 }
 
 export interface ManagerOptions {
@@ -108,6 +149,7 @@ export class Manager {
   readonly #clock: Clock;
   readonly #controllers: Controller[] = [];
   readonly #recorders = new Map<string, EventRecorder>();
+  readonly #rbac = new Map<string, readonly PolicyRule[]>();
   readonly #stopping = new AbortController();
   #state: State = 'new';
   #server: ProbeServer | undefined;
@@ -120,14 +162,22 @@ export class Manager {
     this.#o = opts;
     this.name = opts.name ?? 'yard-operator';
     this.#clock = opts.clock ?? realClock;
-    this.log = opts.log ?? jsonLogger({ fields: { manager: this.name } });
+    this.log =
+      opts.log ??
+      jsonLogger({ fields: { manager: this.name }, now: () => new Date(this.#clock.now()) });
     let registry = opts.registry;
     if (!registry) {
       registry = new Registry();
-      collectDefaultMetrics({ register: registry });
+      collectProcessMetrics(registry);
     }
     this.metrics = new RuntimeMetrics(registry, () => this.#clock.now());
-    this.rest = opts.rest ?? new RestClient(opts.kubeConfig, { userAgent: this.name });
+    this.rest =
+      opts.rest ??
+      new RestClient(opts.kubeConfig, {
+        userAgent: this.name,
+        clock: this.#clock,
+        metrics: this.metrics.restClient(),
+      });
     this.informers = new InformerFactory({
       ...opts.informers,
       rest: this.rest,
@@ -158,6 +208,7 @@ export class Manager {
   /** Builds a controller: its informers are made (and warmed) now, it runs while leading. */
   add<T extends KubeObject>(spec: ControllerSpec<T>): Controller {
     if (this.#state !== 'new') throw new Error('add controllers before start()');
+    validateRules(`controller ${spec.name}`, spec.rbac);
     if (this.#controllers.some((c) => c.name === spec.name)) {
       throw new Error(`a controller named ${spec.name} exists already`);
     }
@@ -180,17 +231,24 @@ export class Manager {
         owned.predicates ?? [defaultOwnedPredicate],
       );
     }
-    for (const w of spec.watches ?? []) {
-      const watch = w as unknown as WatchesSpec;
-      c.watchMapped(
-        this.informers.informerFor(watch.type, watch.scope),
-        watch.map,
-        watch.predicates ?? [defaultOwnedPredicate],
-        watch.delayMs,
-      );
-    }
+    for (const w of spec.watches ?? []) w.hook(c, this.informers);
     this.#controllers.push(c);
+    this.#rbac.set(c.name, spec.rbac);
     return c;
+  }
+
+  /**
+   * Every RBAC rule this process needs, merged: what each controller
+   * declared, list and watch of every informer made so far (call it after
+   * adding the controllers), and the runtime's own (events; the lease if
+   * leader election is on). The Helm chart's ClusterRole is generated from it.
+   */
+  rbacRules(): PolicyRule[] {
+    return mergeRules(
+      runtimeRules({ leaderElection: this.elector !== undefined }),
+      informerRules(this.informers.informers().map((i) => i.type)),
+      ...this.#rbac.values(),
+    );
   }
 
   /** One recorder per reporting controller (`yard.dev/campus-controller`). */

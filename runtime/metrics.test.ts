@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { RuntimeMetrics } from './metrics.ts';
+import { collectProcessMetrics, nonConformingDefaultMetrics, RuntimeMetrics } from './metrics.ts';
 
 /** Sample lines of the exposition text, without comments. */
 async function samples(registry: Registry): Promise<string[]> {
@@ -73,5 +73,34 @@ describe('RuntimeMetrics', () => {
     expect(await samples(b.registry)).toContain(
       'controller_runtime_reconcile_total{controller="x",result="success"} 0',
     );
+  });
+
+  it("counts REST requests under client-go's names and labels, a request without an answer as <error>", async () => {
+    const m = new RuntimeMetrics(new Registry());
+    const rest = m.restClient();
+    rest.request('GET', '127.0.0.1:6443', 200, 0.01);
+    rest.request('GET', '127.0.0.1:6443', 200, 0.2);
+    rest.request('PATCH', '127.0.0.1:6443', 409, 0.03);
+    rest.request('POST', '127.0.0.1:6443', undefined, 30);
+    const s = await samples(m.registry);
+    for (const want of [
+      'rest_client_requests_total{code="200",method="GET",host="127.0.0.1:6443"} 2',
+      'rest_client_requests_total{code="409",method="PATCH",host="127.0.0.1:6443"} 1',
+      'rest_client_requests_total{code="<error>",method="POST",host="127.0.0.1:6443"} 1',
+      'rest_client_request_duration_seconds_bucket{le="0.025",verb="GET",host="127.0.0.1:6443"} 1',
+      'rest_client_request_duration_seconds_count{verb="GET",host="127.0.0.1:6443"} 2',
+      'rest_client_request_duration_seconds_bucket{le="30",verb="POST",host="127.0.0.1:6443"} 1',
+    ]) {
+      expect(s).toContain(want);
+    }
+  });
+
+  it('keeps the process metrics but not the _total gauges promtool rejects', async () => {
+    const registry = new Registry();
+    collectProcessMetrics(registry);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^process_cpu_seconds_total /m);
+    expect(text).toMatch(/^# TYPE nodejs_active_handles gauge$/m);
+    for (const name of nonConformingDefaultMetrics) expect(text).not.toContain(name);
   });
 });

@@ -2,8 +2,48 @@
 // the dashboards and alerts platform teams already have work unchanged.
 // Everything registers in a registry passed in (one per manager), never only
 // the global one: two managers in one process, or two tests, do not collide.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { realClock } from './clock.ts';
 import type { WorkQueueMetrics } from './workqueue.ts';
+
+/**
+ * prom-client's process metrics that break the exposition format's rules:
+ * gauges named `_total` (promtool: "non-counter metrics should not have _total
+ * suffix"). Each is the sum of `nodejs_active_{handles,requests,resources}`
+ * over its `type` label, which stays, so nothing is lost by dropping them.
+ */
+export const nonConformingDefaultMetrics = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
+
+/**
+ * The process metrics (CPU, memory, event loop, GC) in `registry`, under
+ * names that pass `promtool check metrics`. Use this, not prom-client's
+ * collectDefaultMetrics, in every component that serves /metrics.
+ */
+export function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  dropNonConformingMetrics(registry);
+}
+
+/** Removes the metrics of `nonConformingDefaultMetrics` from `registry`, if there. */
+export function dropNonConformingMetrics(registry: Registry): void {
+  for (const name of nonConformingDefaultMetrics) {
+    if (registry.getSingleMetric(name)) registry.removeSingleMetric(name);
+  }
+}
+
+/** What the REST client reports of each request (client-go's `rest_client_*`). */
+export interface RestClientMetrics {
+  /**
+   * One request answered (`code` is the HTTP status) or failed without an
+   * answer (`code` undefined: client-go's `<error>`). For a watch, `seconds`
+   * is the time to the response headers, as client-go measures it.
+   */
+  request(method: string, host: string, code: number | undefined, seconds: number): void;
+}
 
 /** The `result` label of controller_runtime_reconcile_total. */
 export const reconcileResults = ['success', 'error', 'requeue', 'requeue_after'] as const;
@@ -31,6 +71,8 @@ const reconcileBuckets = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9,
   1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
 ];
+// client-go's rest_client_request_duration_seconds buckets
+const restBuckets = [0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0];
 // client-go's workqueue buckets: 10 ns to 10 s, ×10
 const queueBuckets = Array.from({ length: 10 }, (_, i) => 1e-8 * 10 ** i);
 
@@ -73,10 +115,18 @@ export class RuntimeMetrics {
   readonly #lists: Counter<'resource'>;
   readonly #relists: Counter<'resource' | 'reason'>;
   readonly #watchRestarts: Counter<'resource' | 'reason'>;
+  readonly #restRequests: Counter<'code' | 'method' | 'host'>;
+  readonly #restLatency: Histogram<'verb' | 'host'>;
 
-  constructor(registry: Registry = new Registry(), now: () => number = Date.now) {
+  /**
+   * Registers the runtime's metrics in `registry`, and drops from it the
+   * process metrics promtool rejects (see `nonConformingDefaultMetrics`), in
+   * case a caller registered prom-client's defaults itself.
+   */
+  constructor(registry: Registry = new Registry(), now: () => number = () => realClock.now()) {
     this.registry = registry;
     this.#now = now;
+    dropNonConformingMetrics(registry);
     const r = registry;
     const c = 'controller';
     this.#reconcileTotal = counter(
@@ -185,6 +235,33 @@ export class RuntimeMetrics {
       'Watches opened again from the last resourceVersion, by reason (closed, error, stall)',
       ['resource', 'reason'],
     );
+    this.#restRequests = counter(
+      r,
+      'rest_client_requests_total',
+      'Number of HTTP requests, partitioned by status code, method, and host.',
+      ['code', 'method', 'host'],
+    );
+    this.#restLatency = histogram(
+      r,
+      'rest_client_request_duration_seconds',
+      'Request latency in seconds. Broken down by verb, and host.',
+      ['verb', 'host'],
+      restBuckets,
+    );
+  }
+
+  /** The sink of a RestClient's request metrics (one per registry, shared by its clients). */
+  restClient(): RestClientMetrics {
+    return {
+      request: (method, host, code, seconds) => {
+        this.#restRequests.inc({
+          code: code === undefined ? '<error>' : String(code),
+          method,
+          host,
+        });
+        this.#restLatency.observe({ verb: method, host }, seconds);
+      },
+    };
   }
 
   /** The metrics of one controller; sets its label values to 0 so they exist before any reconcile. */

@@ -16,6 +16,10 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import { ApiException } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { realClock } from './clock.ts';
+import { ApiError } from './errors.ts';
+import type { Clock } from './clock.ts';
+import type { RestClientMetrics } from './metrics.ts';
 import type { KubeObject } from './object.ts';
 import { resourcePath } from './resource.ts';
 import type { ResourceType } from './resource.ts';
@@ -53,6 +57,10 @@ export interface RestClientOptions {
   /** Deadline of a request that names none (default 30 s). */
   readonly timeoutMs?: number;
   readonly userAgent?: string;
+  /** Where each request is counted and timed (`RuntimeMetrics.restClient()`). */
+  readonly metrics?: RestClientMetrics;
+  /** Times requests for the metrics (default: the real clock). */
+  readonly clock?: Clock;
 }
 
 /** Raised when a request outlives its deadline; `cause` is the abort reason. */
@@ -71,6 +79,8 @@ export class RestClient {
   readonly #timeoutMs: number;
   readonly #userAgent: string;
   readonly #proxied: boolean;
+  readonly #clock: Clock;
+  #metrics: RestClientMetrics | undefined;
   // the kubeconfig's own agent closes connections after each request; ours
   // keeps them alive between requests, as client-go's transport does
   #agent: { readonly agent: HttpAgent; readonly tls: TlsMaterial } | undefined;
@@ -83,6 +93,22 @@ export class RestClient {
     this.#proxied = Boolean(cluster.proxyUrl);
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#userAgent = opts.userAgent ?? 'yard-operator';
+    this.#clock = opts.clock ?? realClock;
+    this.#metrics = opts.metrics;
+  }
+
+  /**
+   * Reports requests to `metrics` from now on, unless the client reports
+   * somewhere already (a client shared by two managers reports to the first):
+   * what a manager or a scheduler does with a client it was handed.
+   */
+  reportTo(metrics: RestClientMetrics): void {
+    this.#metrics ??= metrics;
+  }
+
+  /** Counts and times one request (code undefined: no answer). */
+  #observe(method: Method, started: number, code: number | undefined): void {
+    this.#metrics?.request(method, this.#server.host, code, (this.#clock.now() - started) / 1000);
   }
 
   /** The API server's URL. */
@@ -96,13 +122,17 @@ export class RestClient {
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
     const what = `${method} ${path}`;
+    const started = this.#clock.now();
+    let code: number | undefined;
     try {
       const res = await this.#send(method, path, opts, signal);
       const text = await readAll(res);
-      const code = res.statusCode ?? 0;
-      if (code < 200 || code > 299) throw apiError(what, code, text, res.headers);
+      code = res.statusCode ?? 0;
+      this.#observe(method, started, code);
+      if (code < 200 || code > 299) throw apiError(method, path, code, text);
       return (text ? JSON.parse(text) : undefined) as T;
     } catch (err) {
+      if (code === undefined) this.#observe(method, started, undefined);
       throw translate(err, what, deadline.aborted && !opts.signal?.aborted ? timeoutMs : undefined);
     }
   }
@@ -184,16 +214,7 @@ export class RestClient {
     signal: AbortSignal,
   ): Promise<void> {
     const what = `WATCH ${path}`;
-    let res: IncomingMessage;
-    try {
-      res = await this.#send('GET', path, { query: { ...query, watch: true } }, signal);
-    } catch (err) {
-      if (signal.aborted) throw signal.reason;
-      throw translate(err, what, undefined);
-    }
-    if (res.statusCode !== 200) {
-      throw apiError(what, res.statusCode ?? 0, await readAll(res), res.headers);
-    }
+    const res = await this.#openWatch(path, query, signal);
     let buffered = '';
     /** what onLine threw: passed on as is, not as a network error */
     let thrown: { readonly err: unknown } | undefined;
@@ -225,6 +246,24 @@ export class RestClient {
     if (signal.aborted) throw signal.reason;
     // a stream cut short (connection reset mid-chunk) is an error, not an end
     if (!res.complete) throw new Error(`${what}: the connection closed mid-stream`);
+  }
+
+  /** The response of a watch request, once its headers came: 200, or it throws. */
+  async #openWatch(path: string, query: Query, signal: AbortSignal): Promise<IncomingMessage> {
+    const started = this.#clock.now();
+    let res: IncomingMessage;
+    try {
+      res = await this.#send('GET', path, { query: { ...query, watch: true } }, signal);
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      this.#observe('GET', started, undefined);
+      throw translate(err, `WATCH ${path}`, undefined);
+    }
+    this.#observe('GET', started, res.statusCode ?? 0);
+    if (res.statusCode !== 200) {
+      throw apiError('WATCH', path, res.statusCode ?? 0, await readAll(res));
+    }
+    return res;
   }
 
   async #send(
@@ -327,12 +366,8 @@ function requireName(obj: KubeObject): string {
   return name;
 }
 
-function apiError(
-  what: string,
-  code: number,
-  text: string,
-  headers: IncomingMessage['headers'],
-): ApiException<unknown> {
+/** The error of a non-2xx answer: an ApiError with the API's own message. */
+function apiError(method: string, path: string, code: number, text: string): ApiError {
   let body: unknown = text;
   try {
     body = JSON.parse(text) as unknown;
@@ -341,7 +376,5 @@ function apiError(
   }
   const msg = (body as { message?: unknown } | null)?.message;
   const detail = typeof msg === 'string' ? msg : text.slice(0, 300);
-  const flat: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) flat[k] = String(v);
-  return new ApiException(code, `${what}: HTTP ${code}: ${detail}`, body, flat);
+  return new ApiError(method, path, code, detail, body);
 }

@@ -33,7 +33,12 @@ const m = new Manager({
   probeHost: '127.0.0.1',
   shutdownTimeoutMs: 5_000,
 });
-m.add({ name: 'noop', for: { type: kinds.ConfigMap }, reconcile: () => Promise.resolve() });
+m.add({
+  name: 'noop',
+  for: { type: kinds.ConfigMap },
+  rbac: [],
+  reconcile: () => Promise.resolve(),
+});
 try {
   await m.start();
   process.exitCode = 0;

@@ -15,6 +15,7 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
 import { yardKinds } from '../../crds/kinds.ts';
 import type { Campus } from '../../crds/generated/types.ts';
 import { label, labelValue } from '../../crds/names.ts';
@@ -25,9 +26,10 @@ import { isNotFound } from '../../runtime/errors.ts';
 import { EventRecorder, restEventSink } from '../../runtime/events.ts';
 import { Informer } from '../../runtime/informer.ts';
 import { nullLogger } from '../../runtime/logger.ts';
+import { collectProcessMetrics, RuntimeMetrics } from '../../runtime/metrics.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { keyOf } from '../../runtime/object.ts';
-import { kinds } from '../../runtime/resource.ts';
+import { kinds, resourceId } from '../../runtime/resource.ts';
 import { RestClient } from '../../runtime/rest.ts';
 import { blackholedPods } from './blackhole.ts';
 import { ContainerRun } from './container.ts';
@@ -71,11 +73,15 @@ export interface NodeAgentOptions {
   /** Re-evaluate the blackholes this often, besides the timer at each expiry (default 5 s). */
   readonly blackholeRecheckMs?: number;
   readonly log?: Logger;
+  /** Where its metrics go (default: a new registry with the process metrics, served at /metrics of the control API). */
+  readonly registry?: Registry;
 }
 
 export interface NodeAgent {
   /** Where logs (`pods/<ns>_<name>_<uid>/<container>.log`) and data live. */
   readonly dir: string;
+  /** The controller-runtime and client-go metrics of its reconciles and API calls. */
+  readonly registry: Registry;
   /**
    * The campus blackholes (Campus.spec.blackhole) the agent enforces now and
    * the nodes they put out of reach: their processes are frozen (SIGSTOP),
@@ -126,7 +132,17 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const maxGraceMs = opts.maxGraceMs ?? 30_000;
   const stopGraceMs = opts.stopGraceMs ?? 5_000;
   const clock = opts.clock ?? realClock;
-  const rest = new RestClient(opts.kubeConfig, { userAgent: 'yard-node-agent' });
+  let registry = opts.registry;
+  if (!registry) {
+    registry = new Registry();
+    collectProcessMetrics(registry);
+  }
+  const metrics = new RuntimeMetrics(registry, () => clock.now());
+  const rest = new RestClient(opts.kubeConfig, {
+    userAgent: 'yard-node-agent',
+    clock,
+    metrics: metrics.restClient(),
+  });
   await requireCampusKind(rest);
   const ownsDir = opts.dir === undefined;
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'yard-node-agent-')));
@@ -139,6 +155,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     type: kinds.Node,
     labelSelector: opts.nodeSelector,
     log,
+    metrics: metrics.informer(resourceId(kinds.Node)),
   });
   const pods = new Informer<PodObject>({
     rest,
@@ -146,8 +163,14 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     labelSelector: `${label.runtime}=${labelValue.process}`,
     indexers: { node: (p) => [p.spec?.nodeName ?? ''] },
     log,
+    metrics: metrics.informer(resourceId(kinds.Pod)),
   });
-  const campuses = new Informer<Campus>({ rest, type: yardKinds.Campus, log });
+  const campuses = new Informer<Campus>({
+    rest,
+    type: yardKinds.Campus,
+    log,
+    metrics: metrics.informer(resourceId(yardKinds.Campus)),
+  });
   const informers = [nodes, pods, campuses];
 
   const events = new EventRecorder({
@@ -174,6 +197,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     resyncPeriodMs: 60_000,
     drainTimeoutMs: 10_000,
     log,
+    metrics,
     reconcile: async ({ key, signal }) => {
       const pod = pods.store.get(key);
       const node = pod?.spec?.nodeName ? nodes.store.get(pod.spec.nodeName) : undefined;
@@ -308,6 +332,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
 
   return {
     dir,
+    registry,
     blackholes: () => blackhole.state(),
     pods: () => [...runs.values()].map((r) => r.report()),
     stop() {

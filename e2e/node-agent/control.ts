@@ -1,6 +1,7 @@
 // The agent's control API on loopback, for people and tests (the CLI in
 // main.ts calls it):
 //   GET  /healthz
+//   GET  /metrics  Prometheus: its reconciles and API calls, as controller-runtime and client-go name them
 //   GET  /status   the blackholes in force and the nodes they hold, what runs where (pids, states, restarts)
 // It sets nothing. A blackhole used to be a call here (POST /blackhole,
 // /thaw), which stayed in force when its caller died; it is Campus.spec.blackhole
@@ -10,7 +11,8 @@ import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NodeAgent } from './agent.ts';
 
-export type Controlled = Pick<NodeAgent, 'blackholes' | 'pods'>;
+export type Controlled = Pick<NodeAgent, 'blackholes' | 'pods'> &
+  Partial<Pick<NodeAgent, 'registry'>>;
 
 /** Where a blackhole is set now, for the retired routes and commands. */
 export const blackholeMoved =
@@ -38,6 +40,16 @@ export async function serveControl(
       switch (route) {
         case 'GET /healthz':
           return send(res, 200, { ok: true });
+        case 'GET /metrics':
+          if (!agent.registry) return send(res, 404, { error: 'this agent keeps no metrics' });
+          void agent.registry.metrics().then(
+            (text) => {
+              res.writeHead(200, { 'Content-Type': agent.registry?.contentType ?? 'text/plain' });
+              res.end(text);
+            },
+            (err: unknown) => send(res, 500, { error: String(err) }),
+          );
+          return;
         case 'GET /status':
           return send(res, 200, { blackholes: agent.blackholes(), pods: agent.pods() });
         case 'POST /blackhole':

@@ -22,6 +22,8 @@ import {
   mergePatch,
   removeFinalizer,
   rfc3339,
+  rule,
+  watch,
 } from '../../runtime/index.ts';
 import type {
   Controller,
@@ -214,11 +216,17 @@ export function addCampusController(mgr: Manager, opts: CampusControllerOptions 
     watches: [
       // a node can move between campuses, and any campus's published numbers
       // (the scheduler's status writes) change every campus's CampusSafe
-      { type: kinds.Node, map: allCampuses },
-      { type: yardKinds.Campus, map: allCampuses },
+      watch<V1Node>({ type: kinds.Node, map: allCampuses }),
+      watch<Campus>({ type: yardKinds.Campus, map: allCampuses }),
       // a pod matters only to its node's campus (the shield's serving condition);
       // pods change in bursts (a rollout, an offline wave): one pass per 200 ms
-      { type: kinds.Pod, map: campusOfPod, delayMs: 200 },
-    ] as never,
+      watch<V1Pod>({ type: kinds.Pod, map: campusOfPod, delayMs: 200 }),
+    ],
+    rbac: [
+      rule(yardKinds.Campus, ['patch']), // the shield finalizer
+      rule(yardKinds.Campus, ['patch'], 'status'),
+      rule(kinds.Node, ['patch']), // the shielded taint
+      rule(kinds.Pod, ['patch'], 'status'), // the Serving condition
+    ],
   });
 }

@@ -23,6 +23,8 @@ import {
   labelsChanged,
   objectKey,
   ownerKey,
+  rule,
+  watch,
 } from '../../runtime/index.ts';
 import type {
   Controller,
@@ -430,21 +432,28 @@ export function addIMServiceController(
     watches: [
       // the per-campus split follows the Campus objects: a campus added,
       // removed or shielded changes every service's desired state
-      {
+      watch<Campus>({
         type: yardKinds.Campus,
         map: () => services.store.list().map((s) => keyOf(s)),
         // not on the campus controller's status writes
         predicates: [anyOf(generationChanged, deletionTimestampChanged)],
-      },
+      }),
       // a node added, removed or relabelled can give a campus its first node
       // or take its last; not on status heartbeats. Bursts (a campus of nodes
       // created) become one reconcile per service.
-      {
+      watch<V1Node>({
         type: kinds.Node,
         map: () => services.store.list().map((s) => keyOf(s)),
         predicates: [labelsChanged],
         delayMs: 1000,
-      },
-    ] as never,
+      }),
+    ],
+    rbac: [
+      // server-side apply is a PATCH, also when it creates
+      rule(kinds.PriorityClass, ['patch']),
+      rule(kinds.Deployment, ['patch', 'delete']),
+      rule(kinds.Service, ['patch', 'delete']),
+      rule(yardKinds.IMService, ['patch'], 'status'),
+    ],
   });
 }

@@ -28,6 +28,8 @@ import {
   jsonEqual,
   keyOf,
   kinds,
+  rule,
+  watch,
 } from '../../runtime/index.ts';
 import type {
   Controller,
@@ -262,17 +264,23 @@ export function addOfflineJobController(
     for: { type: yardKinds.OfflineJob },
     owns: [{ type: kinds.Pod, scope: { labelSelector: label.offlineJob } }],
     watches: [
-      {
+      watch<OfflineQueue>({
         // a queue created or removed changes its jobs' Admitted condition
         type: yardKinds.OfflineQueue,
-        map: (q: OfflineQueue) =>
+        map: (q) =>
           jobs.store
             .list()
             .filter((j) => j.spec.queue === q.metadata.name)
             .map((j) => keyOf(j)),
         predicates: [anyOf(generationChanged, deletionTimestampChanged)],
-      },
-    ] as never,
+      }),
+    ],
+    rbac: [
+      rule(kinds.PriorityClass, ['patch']), // server-side apply
+      // its pods: made, their tracking finalizer taken off, removed
+      rule(kinds.Pod, ['create', 'patch', 'delete']),
+      rule(yardKinds.OfflineJob, ['update'], 'status'),
+    ],
   });
 }
 
@@ -335,16 +343,17 @@ export function addOfflineQueueController(
     maxConcurrentReconciles: opts.concurrency ?? 2,
     for: { type: yardKinds.OfflineQueue },
     watches: [
-      {
+      watch<OfflineJob>({
         type: yardKinds.OfflineJob,
-        map: (j: OfflineJob) => withAncestors(j.spec.queue),
-      },
-      {
+        map: (j) => withAncestors(j.spec.queue),
+      }),
+      watch<OfflineQueue>({
         // a new child, or a parent that moved, changes the tree
         type: yardKinds.OfflineQueue,
         map: () => queues.store.keys(),
         predicates: [anyOf(generationChanged, deletionTimestampChanged)],
-      },
-    ] as never,
+      }),
+    ],
+    rbac: [rule(yardKinds.OfflineQueue, ['patch'], 'status')],
   });
 }

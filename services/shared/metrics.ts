@@ -2,7 +2,8 @@
 // adds to a handful of counters and histograms, named by Prometheus
 // conventions. One registry per service instance (tests run several in one
 // process), with the service as a default label.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../runtime/metrics.ts';
 
 /** Seconds: 1 ms … 10 s, dense where the 20 ms overload target and the p99 goal of 200 ms sit. */
 export const latencyBuckets = [
@@ -27,7 +28,7 @@ export function createRegistry(service: string, defaults = false): Registry {
   registry.setDefaultLabels({ service });
   // process metrics (CPU, RSS, event-loop lag) only in a real process: several
   // instances in one test process would all report the same process
-  if (defaults) collectDefaultMetrics({ register: registry });
+  if (defaults) collectProcessMetrics(registry);
   return registry;
 }
 
