@@ -5,7 +5,7 @@
 // 403 shows, logged as one line that names the refused request.
 import type { V1Pod } from '@kubernetes/client-node';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { afterEach, beforeAll, describe, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import { campusResource } from '../crds/index.ts';
 import { pod } from '../e2e/harness/builders.ts';
 import { it, kubeConfig } from '../e2e/harness/kube.ts';
@@ -24,6 +24,22 @@ afterEach(async () => {
 });
 beforeAll(async () => {
   await ensureYard(kubeConfig());
+});
+// the refused controller leaves campus-a's status behind its spec: let a
+// controller with every right catch up, so later files see a current status
+afterAll(async () => {
+  const op = runOperator(kubeConfig(), (m) => addCampusController(m));
+  try {
+    await waitFor(`${campus} status caught up with its spec`, async () => {
+      const c = await readCampus(kubeConfig(), campus);
+      return c.status?.observedGeneration === c.metadata.generation &&
+        c.status?.shield?.active !== true
+        ? done(true)
+        : notYet({ generation: c.metadata.generation, status: c.status?.observedGeneration });
+    });
+  } finally {
+    await op.stop();
+  }
 });
 
 const campus = 'campus-a';
