@@ -2,7 +2,8 @@
 // the cluster KUBECONFIG names, with YARD_USE_EXISTING_CLUSTER=true).
 //   1. a three-campus Kubernetes on this machine
 //   2. Yard's API (CRDs) and the three Campus objects
-//   3. the operator, Yard's scheduler and the node agent (in this process, for the demo's length)
+//   3. the operator, Yard's scheduler and the node agent, as processes that outlive the
+//      demo (recorded in the cluster's state: cluster:status lists them, cluster:down stops them)
 //   4. the IM backend (crds/samples/im-backend.yaml) as real processes, spread over
 //      the campuses by Yard's scheduler, finding each other by watching pods
 //   5. the dial-test prober's live success rate
@@ -13,29 +14,34 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { installCrds } from '../crds/index.ts';
 import type { Campus, IMService, OfflineJob, OfflineQueue } from '../crds/index.ts';
-import { addCampusController } from '../operator/campus/reconcile.ts';
-import { addIMServiceController } from '../operator/imservice/reconcile.ts';
-import {
-  addOfflineJobController,
-  addOfflineQueueController,
-} from '../operator/offline/reconcile.ts';
-import { YardScheduler } from '../scheduler/adapter/index.ts';
 import { yardKinds } from '../crds/index.ts';
-import { apply, isConflict, kinds, Manager, nullLogger, RestClient } from '../runtime/index.ts';
+import { apply, isConflict, kinds, RestClient } from '../runtime/index.ts';
 import type { ProberReport } from '../services/prober/prober.ts';
 import { findBinaries } from './control-plane/binaries.ts';
-import { AlreadyRunningError, defaultClusterDir, repoRoot, up } from './control-plane/cluster.ts';
+import {
+  AlreadyRunningError,
+  defaultClusterDir,
+  readState,
+  repoRoot,
+  startComponent,
+  up,
+} from './control-plane/cluster.ts';
+import type { ClusterState } from './control-plane/cluster.ts';
+import { freePort, isAlive, logTail, startDetached, stopProcess } from './control-plane/process.ts';
+import type { ProcessRecord } from './control-plane/process.ts';
+import { versions } from './control-plane/versions.ts';
 import { useExistingCluster } from './harness/env.ts';
 import { done, notYet, waitFor } from './harness/wait.ts';
-import { startNodeAgent } from './node-agent/agent.ts';
+import type { Observation, WaitOptions } from './harness/wait.ts';
 import { label } from '../crds/names.ts';
 
 const run = promisify(execFile);
@@ -49,26 +55,141 @@ const namespace = 'im';
 interface Cluster {
   readonly kubeconfig: string;
   readonly kubectl: string;
-  readonly own: boolean;
+  /** The folder of the cluster this demo manages (undefined: an existing cluster). */
+  readonly dir: string | undefined;
+  /** kubectl's discovery cache for the demo's commands (see kubectl()). */
+  readonly kubeCache: string;
+}
+
+/**
+ * waitFor that is never silent for long: after 3 s it says what it waits
+ * for, then every 5 s what it last saw.
+ */
+async function waitSaying<T>(
+  what: string,
+  probe: () => Promise<Observation<T>>,
+  opts: WaitOptions & { readonly seen?: (seen: unknown) => string } = {},
+): Promise<T> {
+  const t0 = Date.now();
+  let nextSay = t0 + 3000;
+  const brief = opts.seen ?? ((x: unknown) => JSON.stringify(x)?.slice(0, 160) ?? '');
+  return waitFor(
+    what,
+    async () => {
+      const o = await probe();
+      if (!o.done && Date.now() >= nextSay) {
+        say(`  … waiting for ${what} (${Math.round((Date.now() - t0) / 1000)}s): ${brief(o.seen)}`);
+        nextSay = Date.now() + 5000;
+      }
+      return o;
+    },
+    opts,
+  );
 }
 
 async function cluster(): Promise<Cluster> {
   const existing = useExistingCluster();
+  // a discovery cache of its own, outside the work tree and removed at the end
+  const kubeCache = await mkdtemp(join(tmpdir(), 'yard-demo-kube-cache-'));
   if (existing) {
     const kubectl = (await findBinaries()).kubectl ?? 'kubectl';
     say(`  using the existing cluster of ${existing}`);
-    return { kubeconfig: existing, kubectl, own: false };
+    return { kubeconfig: existing, kubectl, dir: undefined, kubeCache };
   }
   const started = Date.now();
+  let s: ClusterState;
   try {
-    const s = await up({ progress: (l) => say(`  ${l}`) });
+    s = await up({ progress: (l) => say(`  ${l}`) });
     say(`  up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-    return { kubeconfig: s.kubeconfig, kubectl: s.kubectl, own: true };
   } catch (err) {
     if (!(err instanceof AlreadyRunningError)) throw err;
     say(`  already running at ${err.state.server}`);
-    return { kubeconfig: err.state.kubeconfig, kubectl: err.state.kubectl, own: true };
+    s = err.state;
   }
+  return { kubeconfig: s.kubeconfig, kubectl: s.kubectl, dir: s.dir, kubeCache };
+}
+
+interface Yard {
+  /** Stops the components unless they outlive the demo (a cluster of its own). */
+  finish(): Promise<void>;
+}
+
+/**
+ * The operator, Yard's scheduler and the node agent as their own processes
+ * (npm run operator, scheduler, node-agent). On the demo's own cluster they
+ * are recorded in its state and keep running after the demo: the cluster
+ * keeps working until `npm run cluster:down`, which stops them. On an
+ * existing cluster they stop with the demo.
+ */
+async function startYard(c: Cluster): Promise<Yard> {
+  const own = c.dir;
+  const scratch = own ? undefined : await mkdtemp(join(tmpdir(), 'yard-demo-'));
+  const base = own ?? scratch ?? '';
+  const [op, sched, agent] = [await freePort(), await freePort(), await freePort()];
+  const kc = ['--kubeconfig', c.kubeconfig];
+  const specs = [
+    {
+      name: 'yard-operator',
+      script: 'operator/main.ts',
+      args: [...kc, '--leader-elect=false', `--metrics-port=${op}`],
+      health: `http://127.0.0.1:${op}/readyz`,
+    },
+    {
+      name: 'yard-scheduler',
+      script: 'scheduler/main.ts',
+      args: [...kc, '--leader-elect=false', `--metrics-port=${sched}`],
+      health: `http://127.0.0.1:${sched}/readyz`,
+    },
+    {
+      name: 'node-agent',
+      script: 'e2e/node-agent/main.ts',
+      args: ['run', ...kc, '--dir', join(base, 'node-agent'), '--control', `127.0.0.1:${agent}`],
+      health: `http://127.0.0.1:${agent}/status`,
+    },
+  ];
+  const started: (ProcessRecord & { health: string })[] = [];
+  for (const sp of specs) {
+    started.push(
+      own
+        ? await startComponent(own, sp.name, sp.script, sp.args, sp.health)
+        : {
+            ...startDetached(
+              sp.name,
+              process.execPath,
+              [join(repoRoot, sp.script), ...sp.args],
+              join(base, `${sp.name}.log`),
+            ),
+            health: sp.health,
+          },
+    );
+  }
+  const dead = await waitSaying(
+    'the operator, the scheduler and the node agent to answer their health checks',
+    async () => {
+      const waiting: string[] = [];
+      for (const p of started) {
+        // a component that died says why at once, rather than at the deadline
+        if (!isAlive(p)) return done(p);
+        const ok = await fetch(p.health, { signal: AbortSignal.timeout(2000) }).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (!ok) waiting.push(p.name);
+      }
+      return waiting.length === 0 ? done(undefined) : notYet(waiting.join(', '));
+    },
+    { timeoutMs: 90_000, intervalMs: 500, seen: String },
+  );
+  if (dead)
+    throw new Error(`${dead.name} exited; last lines of ${dead.log}:\n${logTail(dead.log)}`);
+  for (const p of started) say(`  ${p.name.padEnd(15)} pid ${p.pid}, log ${p.log}`);
+  return {
+    finish: async () => {
+      if (own) return;
+      for (const p of started.reverse()) await stopProcess(p);
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    },
+  };
 }
 
 /** kubectl (and its `yard` plugin, from bin/) against the demo's cluster, echoing the command. */
@@ -83,9 +204,7 @@ async function kubectl(c: Cluster, args: string[]): Promise<string> {
   // a discovery cache of its own: one filled before the CRDs existed would not know `yard`
   const { stdout } = await run(
     c.kubectl,
-    args[0] === 'yard'
-      ? args
-      : ['--cache-dir', join(repoRoot, '.yard', 'demo-kube-cache'), ...args],
+    args[0] === 'yard' ? args : ['--cache-dir', c.kubeCache, ...args],
     {
       env,
       timeout: 60_000,
@@ -178,14 +297,35 @@ async function watchDialTests(
     }
   }
   const r = await proberReport(rest);
-  if (r) {
-    const d = r.delivery;
-    say(
-      `  since the prober started: ${r.totals.ok} ok, ${r.totals.failed} failed (${percent(r.totals.successRate)}); messages delivered ${d.delivered}/${d.expected}, lost ${d.lost}, duplicates ${d.duplicates}`,
-    );
-    for (const f of r.recentFailures.filter((x) => Date.parse(x.at) > failuresSince).slice(-3))
-      say(`    failed ${f.at.slice(11, 19)} ${f.api}: ${f.status} ${f.reason}`);
-  }
+  for (const line of r ? proberSummary(r, failuresSince) : []) say(line);
+}
+
+/**
+ * The prober's totals in words. Start-up (requests sent before any access
+ * instance had served once) is counted apart: it was starting, not down.
+ * Delivery: every message the server acknowledged is either delivered (the
+ * receiver's sync saw it), on its way (acknowledged, not yet synced: the
+ * receivers sync every few seconds), or lost (not seen within the timeout).
+ */
+function proberSummary(r: ProberReport, failuresSince: number): string[] {
+  const d = r.delivery;
+  const startup =
+    r.startup.failed > 0
+      ? `; before the first access instance served, ${r.startup.failed} requests failed while it started (not counted)`
+      : '';
+  const onTheWay =
+    d.pending > 0
+      ? `, ${d.pending} on their way (acknowledged, not yet seen by the receiver's next sync)`
+      : '';
+  return [
+    `  since the prober started: ${r.totals.ok} ok, ${r.totals.failed} failed (${percent(r.totals.successRate)})${startup}`,
+    `  messages: ${d.expected} acknowledged by the server, ${d.delivered} delivered${onTheWay}; lost ${d.lost}, duplicates ${d.duplicates}`,
+    `    (lost: not seen by its receiver 10 s after it was acknowledged; one that arrives later moves to late: ${d.late} so far)`,
+    ...r.recentFailures
+      .filter((x) => Date.parse(x.at) > failuresSince)
+      .slice(-3)
+      .map((f) => `    failed ${f.at.slice(11, 19)} ${f.api}: ${f.status} ${f.reason}`),
+  ];
 }
 
 /** Offline pods bound to a node now, and their CPU. */
@@ -206,20 +346,27 @@ async function offlineBound(rest: RestClient): Promise<{ pods: number; cpu: numb
   return { pods: pods.length, cpu };
 }
 
-/** Waits (bounded) until the Campus objects report what the pods say, so the table is current. */
+/**
+ * Waits (bounded) until the Campus objects' offline load holds still, so the
+ * table is current. Not "equals the bound pods": the scheduler publishes it
+ * with its binds in flight (gangs being placed) included, so the two differ
+ * whenever the job is still placing pods.
+ */
 async function campusesCaughtUp(rest: RestClient): Promise<void> {
-  const { cpu } = await offlineBound(rest);
-  await waitFor(
-    'campus status caught up',
+  let previous: number | undefined;
+  await waitSaying(
+    'the campus status to settle',
     async () => {
       const reported = (await rest.list<Campus>(yardKinds.Campus)).items.reduce(
         (n, x) => n + Number(x.status?.offlineRequests?.cpu ?? 0),
         0,
       );
-      return Math.abs(reported - cpu) < 1 ? done(true) : notYet({ reported, cpu });
+      const settled = reported === previous;
+      previous = reported;
+      return settled ? done(true) : notYet({ offlineCpu: reported });
     },
-    { timeoutMs: 20_000 },
-  ).catch(() => undefined);
+    { timeoutMs: 10_000, intervalMs: 1500 },
+  ).catch(() => say('  (the campus status still moves after 10 s: the table is a snapshot)'));
 }
 
 /** Pods of the namespace per campus: online (IM services) and offline (jobs). */
@@ -237,11 +384,11 @@ async function capacityTable(c: Cluster, rest: RestClient): Promise<void> {
 
 /** Waits (bounded) for the jobs' status to count new preemptions. */
 async function preemptionsAbove(rest: RestClient, n: number): Promise<void> {
-  await waitFor(
+  await waitSaying(
     'preemptions counted',
     async () => ((await evictionsOf(rest)) > n ? done(true) : notYet(n)),
     { timeoutMs: 15_000 },
-  ).catch(() => undefined);
+  ).catch(() => say('  (no new preemption counted in 15 s)'));
 }
 
 const evictionsOf = async (rest: RestClient): Promise<number> =>
@@ -252,7 +399,7 @@ const evictionsOf = async (rest: RestClient): Promise<number> =>
 
 async function servicesReady(rest: RestClient, what: string, names?: readonly string[]) {
   const t0 = Date.now();
-  await waitFor(
+  await waitSaying(
     what,
     async () => {
       const list = (await rest.list<IMService>(yardKinds.IMService, { namespace })).items.filter(
@@ -294,30 +441,21 @@ async function main(): Promise<void> {
   kc.loadFromFile(c.kubeconfig);
   const rest = new RestClient(kc, { userAgent: 'yard-demo' });
   await installCrds(kc);
-  await rm(join(repoRoot, '.yard', 'demo-kube-cache'), { recursive: true, force: true });
+  await rm(c.kubeCache, { recursive: true, force: true });
   say('  installed the yard.dev CRDs (crds/generated/)');
   await applyFile<Campus>(rest, 'crds/samples/campuses.yaml', yardKinds.Campus);
   say('  applied crds/samples/campuses.yaml');
 
   step(3, "the operator, Yard's two-level scheduler and the node agent");
-  const quiet = {
-    leaderElection: false,
-    probePort: false,
-    handleSignals: false,
-    log: nullLogger,
-  } as const;
-  const mgr = new Manager({ kubeConfig: kc, ...quiet });
-  addCampusController(mgr);
-  addIMServiceController(mgr);
-  addOfflineQueueController(mgr);
-  addOfflineJobController(mgr);
-  const operator = mgr.start();
-  const yard = new YardScheduler({ kubeConfig: kc, ...quiet });
-  const scheduling = yard.start();
-  const agent = await startNodeAgent({ kubeConfig: kc });
-  say('  all three run in this process for the demo (as services: npm run operator,');
-  say('  npm run scheduler, npm run node-agent); the node agent runs the pods of our');
-  say('  images labelled yard.dev/runtime=process as real processes on their pod addresses');
+  const yard = await startYard(c);
+  say(
+    c.dir
+      ? '  each runs as its own process (npm run operator, npm run scheduler, npm run node-agent)\n' +
+          '  and keeps running after the demo, so the cluster keeps working until npm run cluster:down;'
+      : '  each runs as its own process (npm run operator, scheduler, node-agent) until the demo ends;',
+  );
+  say('  the node agent runs the pods of our images labelled yard.dev/runtime=process as real');
+  say('  processes on their pod addresses');
   try {
     step(4, 'the IM backend, spread so that any one campus can be lost, placed by Yard');
     await rest.create(kinds.Namespace, { metadata: { name: namespace } }).catch((err: unknown) => {
@@ -336,7 +474,7 @@ async function main(): Promise<void> {
     );
     say(await kubectl(c, ['apply', '-n', namespace, '-f', 'crds/samples/im-backend.yaml']));
     await servicesReady(rest, 'every IM service Available and campus-safe, as real processes');
-    await waitFor(
+    await waitSaying(
       'the dial-test prober ready',
       async () =>
         (await proberReport(rest))?.phase === 'running' ? done(true) : notYet('setting up'),
@@ -386,7 +524,7 @@ async function main(): Promise<void> {
       '  backfill queue with job backfill: 180 pods of 1 CPU in gangs of 6, larger than what is free',
     );
     const filling = Date.now();
-    const filled = await waitFor(
+    const filled = await waitSaying(
       'offline work filling the campuses',
       async () => {
         const bound = await offlineBound(rest);
@@ -428,7 +566,7 @@ async function main(): Promise<void> {
         'demo: switch upgrade in hall 3',
       ]),
     );
-    await waitFor(
+    await waitSaying(
       'campus-a shielded and its pods out of traffic',
       async () => {
         const campus = await rest.get<Campus>(yardKinds.Campus, undefined, 'campus-a');
@@ -458,18 +596,35 @@ async function main(): Promise<void> {
     await watchDialTests(rest, 4_000, 'restored, window ending');
     await capacityTable(c, rest);
   } finally {
-    await agent.stop();
-    await yard.stop();
-    await scheduling.catch(() => undefined);
-    await mgr.stop();
-    await operator.catch(() => undefined);
+    await yard.finish();
+    await rm(c.kubeCache, { recursive: true, force: true });
   }
+  await nextSteps(c);
+}
+
+/** The demo's last lines: commands that work as printed, in a new shell too. */
+async function nextSteps(c: Cluster): Promise<void> {
   say('');
-  say(`kubeconfig: ${c.kubeconfig}`);
-  if (c.own)
+  if (!c.dir) {
     say(
-      `The cluster keeps running (${defaultClusterDir()}), without the demo's operator, scheduler and node agent;\nstop it with: npm run cluster:down`,
+      `Done. The demo's operator, scheduler and node agent stopped with it; kubeconfig: ${c.kubeconfig}`,
     );
+    return;
+  }
+  const s = await readState(c.dir);
+  const other = c.dir === defaultClusterDir() ? '' : ` -- --dir ${c.dir}`;
+  say('Done. The cluster keeps running, and so do the operator, the scheduler and the node agent:');
+  say('the IM backend keeps serving and the prober keeps dial-testing it. Look around:');
+  say('');
+  say(`  export KUBECONFIG=${c.kubeconfig}`);
+  say(
+    `  export PATH=${dirname(c.kubectl)}:${join(repoRoot, 'bin')}:$PATH   # kubectl ${s?.versions.kubernetes ?? versions.kubernetes} (the cluster's) and the kubectl-yard plugin`,
+  );
+  say('  kubectl get yard -A                 # campuses, IM services, offline queues and jobs');
+  say('  kubectl yard status                 # campuses, shields and what each service survives');
+  say(`  kubectl get pods -n ${namespace} -o wide`);
+  say(`  npm run cluster:status${other}             # every process, its health and its log`);
+  say(`  npm run cluster:down${other}               # stops all of it and removes ${c.dir}`);
 }
 
 /** A backfill job larger than the free capacity: it fills the trough and waits for more. */

@@ -299,11 +299,11 @@ export type IMServiceConditionType = (typeof imServiceConditionTypes)[number];
 
 /**
  * An IMService is one module of the IM backend (an access, logic or storage service). Yard runs it
- * as one Deployment per campus that has nodes of its own plus a Service of the same name (none for
- * pods the local node agent runs on loopback addresses, which a Service cannot route to), sized so
- * that losing any one campus leaves at least `capacity` pods serving, and rolls out changes campus
- * by campus. The CampusesResolved condition names a campus the spec gives that is not a Campus,
- * and a campus left out because it selects no nodes of its own.
+ * as one Deployment per campus that has nodes of its own plus a Service of the same name (none
+ * where pod addresses are on loopback, as on the local control plane, since a Service cannot route
+ * there), sized so that losing any one campus leaves at least `capacity` pods serving, and rolls
+ * out changes campus by campus. The CampusesResolved condition names a campus the spec gives that
+ * is not a Campus, and a campus left out because it selects no nodes of its own.
  */
 export interface IMService {
   apiVersion: 'yard.dev/v1alpha1';

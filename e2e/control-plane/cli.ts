@@ -1,16 +1,25 @@
 // The local control plane's command line: `npm run cluster:up|down|status|kubeconfig|build`.
 import { parseArgs } from 'node:util';
-import { dirname, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { ensureBinaries } from './binaries.ts';
-import { AlreadyRunningError, defaultClusterDir, down, readState, status, up } from './cluster.ts';
-import type { ClusterState } from './cluster.ts';
+import {
+  AlreadyRunningError,
+  defaultClusterDir,
+  down,
+  readState,
+  repoRoot,
+  status,
+  up,
+} from './cluster.ts';
+import type { ClusterState, ComponentStatus } from './cluster.ts';
 
 const usage = `usage: node e2e/control-plane/cli.ts <command> [options]
 
 commands:
   up          start etcd, kube-apiserver, kube-controller-manager, kube-scheduler
               and kwok on loopback, with simulated nodes in three campuses
-  down        stop every process the cluster started and remove its data
+  down        stop every process the cluster started (and the demo's operator,
+              scheduler and node agent) and remove its data
   status      what runs, where, and whether it is healthy
   kubeconfig  print the kubeconfig path (export KUBECONFIG=$(npm run -s cluster:kubeconfig))
   build       find or build the pinned binaries only
@@ -35,7 +44,7 @@ function describe(s: ClusterState): string {
     '',
     'Point kubectl at it:',
     `  export KUBECONFIG=${cwdRel.startsWith('..') ? s.kubeconfig : cwdRel}`,
-    `  export PATH=${dirname(s.kubectl)}:$PATH   # kubectl ${s.versions.kubernetes}, if yours is not`,
+    `  export PATH=${dirname(s.kubectl)}:${join(repoRoot, 'bin')}:$PATH   # kubectl ${s.versions.kubernetes} and its yard plugin`,
     '  kubectl get nodes -L topology.kubernetes.io/zone',
     `Stop it with: npm run cluster:down${s.dir === defaultClusterDir() ? '' : ` -- --dir ${s.dir}`}`,
   ].join('\n');
@@ -103,12 +112,24 @@ async function cmdStatus(o: Options): Promise<number> {
   }
   const health = (c: { running: boolean; healthy: boolean }): string =>
     !c.running ? 'STOPPED  ' : c.healthy ? 'healthy  ' : 'UNHEALTHY';
-  const rows = st.components.map(
-    (c) => `  ${c.name.padEnd(24)} pid ${String(c.pid).padEnd(8)} ${health(c)} ${c.detail}`,
-  );
+  const row = (c: ComponentStatus): string =>
+    `  ${c.name.padEnd(24)} pid ${String(c.pid).padEnd(8)} ${health(c)} ${c.detail}`;
   const head = `cluster ${st.state.name} (${st.state.phase}) in ${st.state.dir}, since ${st.state.startedAt}`;
-  process.stdout.write([head, ...rows, '', describe(st.state), ''].join('\n'));
-  return st.components.every((c) => c.running && c.healthy) ? 0 : 1;
+  const yard =
+    st.yard.length > 0
+      ? [
+          '',
+          "Yard's components (started by npm run demo; logs in the cluster's logs/):",
+          ...st.yard.map(row),
+        ]
+      : [
+          '',
+          "Yard's components: none running here (npm run demo starts them, or npm run operator, scheduler, node-agent)",
+        ];
+  process.stdout.write(
+    [head, ...st.components.map(row), ...yard, '', describe(st.state), ''].join('\n'),
+  );
+  return [...st.components, ...st.yard].every((c) => c.running && c.healthy) ? 0 : 1;
 }
 
 async function cmdKubeconfig(o: Options): Promise<number> {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,17 @@ export interface ClusterState {
   readonly ports: Record<string, number>;
   readonly processes: ProcessRecord[];
   nodes: { readonly campus: string; readonly count: number }[];
+  /**
+   * Yard's own processes started beside the control plane (the demo's
+   * operator, scheduler and node agent): they keep the cluster working after
+   * the tool that started them exits, and `down` stops them first.
+   */
+  components?: ComponentRecord[];
+}
+
+/** A Yard process recorded in the cluster's state, with the URL that answers 200 while it is healthy. */
+export interface ComponentRecord extends ProcessRecord {
+  readonly health: string;
 }
 
 export interface UpOptions {
@@ -361,6 +372,7 @@ async function clearOrRefuse(dir: string, progress: Progress): Promise<void> {
       );
     }
   }
+  if (existing) await stopComponents(existing);
   if (existsSync(dir)) {
     progress(
       `removing stale data from an earlier cluster in ${dir} (none of its processes is alive)`,
@@ -473,8 +485,46 @@ export class AlreadyRunningError extends Error {
   }
 }
 
-/** Stops components newest first (kwok and controllers before the API server, etcd last). */
+/**
+ * Starts a Yard process (a Node script of this repository) detached beside
+ * the cluster in `dir`, logging to its logs folder, and records it in the
+ * state so that `status` lists it and `down` stops it. One of the same name
+ * already recorded is stopped first.
+ */
+export async function startComponent(
+  dir: string,
+  name: string,
+  script: string,
+  args: readonly string[],
+  health: string,
+): Promise<ComponentRecord> {
+  const s = await readState(resolve(dir));
+  if (!s) throw new Error(`no cluster in ${dir} (start one with: npm run cluster:up)`);
+  for (const old of (s.components ?? []).filter((c) => c.name === name)) await stopProcess(old);
+  const rec: ComponentRecord = {
+    ...startDetached(
+      name,
+      process.execPath,
+      [join(repoRoot, script), ...args],
+      join(s.dir, 'logs', `${name}.log`),
+    ),
+    health,
+  };
+  s.components = [...(s.components ?? []).filter((c) => c.name !== name), rec];
+  await writeState(s);
+  return rec;
+}
+
+/** Stops the Yard processes recorded beside a cluster: the node agent first, so its pods' processes go with it. */
+async function stopComponents(s: ClusterState): Promise<void> {
+  const list = s.components ?? [];
+  for (const c of list.filter((x) => x.name === 'node-agent')) await stopProcess(c, 10_000);
+  await Promise.all(list.filter((x) => x.name !== 'node-agent').map((c) => stopProcess(c, 5000)));
+}
+
+/** Stops components newest first (Yard's own, then kwok and controllers, the API server, etcd last). */
 async function teardown(s: ClusterState): Promise<void> {
+  await stopComponents(s);
   const order = ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
   const byOrder = [...s.processes].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   const first = byOrder.filter((p) => p.name !== 'kube-apiserver' && p.name !== 'etcd');
@@ -508,6 +558,8 @@ export async function down(dir: string = defaultClusterDir()): Promise<boolean> 
     return false;
   }
   await teardown(s);
+  // the default cluster's parent (.yard) goes too when nothing else is in it: a clean work tree
+  if (resolve(dir) === defaultClusterDir()) await rmdir(dirname(resolve(dir))).catch(() => {});
   return true;
 }
 
@@ -523,7 +575,9 @@ export interface ComponentStatus {
 /** What runs, where, and whether each part answers its health check. */
 export async function status(
   dir: string = defaultClusterDir(),
-): Promise<{ state: ClusterState; components: ComponentStatus[] } | undefined> {
+): Promise<
+  { state: ClusterState; components: ComponentStatus[]; yard: ComponentStatus[] } | undefined
+> {
   const s = await readState(resolve(dir));
   if (!s) return undefined;
   const tls = await readAdminTls(join(s.dir, 'pki'));
@@ -545,5 +599,22 @@ export async function status(
       return { name: p.name, pid: p.pid, running, healthy, detail, log: p.log };
     }),
   );
-  return { state: s, components };
+  const yard = await Promise.all(
+    (s.components ?? []).map(async (p): Promise<ComponentStatus> => {
+      const running = isAlive(p);
+      let healthy = false;
+      let detail = p.health;
+      if (running) {
+        try {
+          healthy = await httpOk(p.health);
+        } catch (err) {
+          detail = `${p.health} (${err instanceof Error ? err.message : String(err)})`;
+        }
+      } else {
+        detail = `not running; last log lines:\n${logTail(p.log, 5)}`;
+      }
+      return { name: p.name, pid: p.pid, running, healthy, detail, log: p.log };
+    }),
+  );
+  return { state: s, components, yard };
 }

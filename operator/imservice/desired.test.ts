@@ -128,18 +128,43 @@ describe('desiredService and priority classes', () => {
 });
 
 describe('serviceRoutable', () => {
-  it.each<[string, Record<string, string> | undefined, boolean]>([
-    ['pods with no labels get a Service', undefined, true],
-    ['pods kwok simulates (no runtime label) get a Service', { app: 'logic' }, true],
+  const routable = ['10.244.1.0/24', '10.244.2.0/24'];
+  const loopback = ['127.16.0.0/24', '127.16.1.0/24'];
+  it.each<[string, Record<string, string> | undefined, string[], boolean]>([
+    ['pods on nodes with routable pod CIDRs get a Service', { app: 'logic' }, routable, true],
     [
-      'pods the node agent runs on loopback addresses get none (EndpointSlices refuse them)',
-      { app: 'logic', 'yard.dev/runtime': 'process' },
+      'nodes that publish no pod CIDR: a Service (their IPAM is not ours to judge)',
+      undefined,
+      [],
+      true,
+    ],
+    [
+      'pods of nodes whose pod CIDRs are all loopback get none (EndpointSlices refuse them)',
+      { app: 'logic' },
+      loopback,
       false,
     ],
-    ["another runtime value is not the node agent's", { 'yard.dev/runtime': 'other' }, true],
-  ])('%s', (_, labels, routable) => {
+    [
+      'one loopback node among routable ones: none (one loopback address fails the whole EndpointSlice)',
+      undefined,
+      [...routable, loopback[0]!],
+      false,
+    ],
+    [
+      'pods the node agent runs on loopback addresses get none, whatever the nodes say',
+      { 'yard.dev/runtime': 'process' },
+      routable,
+      false,
+    ],
+    [
+      "another runtime value is not the node agent's",
+      { 'yard.dev/runtime': 'other' },
+      routable,
+      true,
+    ],
+  ])('%s', (_, labels, cidrs, want) => {
     expect(
-      serviceRoutable({ ...(labels ? { metadata: { labels } } : {}), spec: template.spec! }),
-    ).toBe(routable);
+      serviceRoutable({ ...(labels ? { metadata: { labels } } : {}), spec: template.spec! }, cidrs),
+    ).toBe(want);
   });
 });

@@ -121,16 +121,29 @@ export function desiredDeployment(
 }
 
 /**
- * Whether a Service can route to the service's pods. Not when they run as
- * local processes (`yard.dev/runtime: process`, the node agent): their pod
- * addresses are on loopback, which the API server refuses in EndpointSlices,
- * so such a Service never gets an endpoint and the EndpointSlice controller
- * fills Events with FailedToUpdateEndpointSlices. The IM services do not
- * need one: callers find each other's pods by watching them. Everywhere
- * else (pods with routable addresses) the Service is made.
+ * Whether a Service can route to the service's pods. Not when their pod
+ * addresses are on loopback: the API server refuses those in EndpointSlices,
+ * so such a Service never gets an endpoint while the EndpointSlice
+ * controller fills Events with FailedToUpdateEndpointSlices. That is so for
+ * pods the local node agent runs as processes (`yard.dev/runtime: process`)
+ * and for every pod of nodes whose podCIDR is loopback (the local control
+ * plane's simulated nodes, even one among others). The IM services do not need a Service: callers
+ * find the pods they call by watching them. Anywhere else (routable pod
+ * CIDRs, or nodes that publish none) the Service is made.
  */
-export function serviceRoutable(template: V1PodTemplateSpec): boolean {
-  return template.metadata?.labels?.[label.runtime] !== labelValue.process;
+export function serviceRoutable(
+  template: V1PodTemplateSpec,
+  podCidrs: readonly string[] = [],
+): boolean {
+  if (template.metadata?.labels?.[label.runtime] === labelValue.process) return false;
+  // one loopback address makes the API server refuse the whole EndpointSlice
+  return !podCidrs.some(isLoopbackCidr);
+}
+
+/** 127.0.0.0/8 or ::1. */
+export function isLoopbackCidr(cidr: string): boolean {
+  const ip = cidr.split('/')[0] ?? '';
+  return ip.startsWith('127.') || ip === '::1';
 }
 
 /** The Service in front of every campus's pods (callers discover pods by watching; see the services issue). */

@@ -80,6 +80,14 @@ async function eventsOf(kube: Clients, ns: string, name: string): Promise<string
     .filter((e) => e.regarding?.kind === 'IMService' && e.regarding.name === name)
     .map((e) => `${e.type} ${e.reason}: ${e.note}`);
 }
+const serviceExists = (kube: Clients, ns: string, name: string): Promise<boolean> =>
+  kube.core.readNamespacedService({ name, namespace: ns }).then(
+    () => true,
+    (err: unknown) => {
+      if (isNotFound(err)) return false;
+      throw err;
+    },
+  );
 const condition = (s: IMService, type: string) =>
   s.status?.conditions?.find((c) => c.type === type);
 
@@ -150,8 +158,8 @@ describe('IMService controller', () => {
       expect(p.spec?.priorityClassName).toBe('yard-message');
       expect(p.spec?.priority).toBe(90_000);
     }
-    const svc = await kube.core.readNamespacedService({ name: 'msg', namespace: ns });
-    expect(svc.spec?.selector).toEqual({ 'yard.dev/imservice': 'msg' });
+    // the local control plane's pod CIDRs are loopback: a Service could never route there
+    expect(await serviceExists(kube, ns, 'msg')).toBe(false);
     expect(condition(s, 'CampusesResolved')).toMatchObject({
       status: 'True',
       message: 'spread over 3 campuses (campus-a, campus-b, campus-c): ⌈6/2⌉ = 3 each',
@@ -163,7 +171,6 @@ describe('IMService controller', () => {
         'Normal CampusAdded: created Deployment msg-campus-a: 3 replicas in campus-a',
         'Normal CampusAdded: created Deployment msg-campus-b: 3 replicas in campus-b',
         'Normal CampusAdded: created Deployment msg-campus-c: 3 replicas in campus-c',
-        'Normal ServiceCreated: created Service msg',
       ];
       return want.every((w) => evs.includes(w)) ? done(true) : notYet(evs);
     });
@@ -210,18 +217,11 @@ describe('IMService controller', () => {
       { name: b?.metadata?.name ?? '', namespace: ns, body: { spec: { replicas: 5 } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    await kube.core.patchNamespacedService(
-      { name: 'msg', namespace: ns, body: { spec: { selector: { app: 'elsewhere' } } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
     await waitFor(
-      'the operator restores the Deployment and the Service',
+      'the operator restores the Deployment',
       async () => {
         const replicas = replicasByCampus(await deployments(kube, ns))['campus-b'];
-        const svc = await kube.core.readNamespacedService({ name: 'msg', namespace: ns });
-        return replicas === 2 && svc.spec?.selector?.['yard.dev/imservice'] === 'msg'
-          ? done(true)
-          : notYet({ replicas, selector: svc.spec?.selector });
+        return replicas === 2 ? done(true) : notYet({ replicas });
       },
       { timeoutMs: 30_000 },
     );
@@ -431,10 +431,7 @@ describe('IMService controller', () => {
     );
   });
 
-  it('names a campusOrder campus that does not exist, and makes no Service for loopback pods', async ({
-    kube,
-    ns,
-  }) => {
+  it('names a campusOrder campus that does not exist', async ({ kube, ns }) => {
     op = runOperator(kube.kc, (m) => addIMServiceController(m));
     const s = service('ord', 2);
     s.spec.rollout = { campusOrder: ['campus-c', 'campus-x'] };
@@ -462,22 +459,6 @@ describe('IMService controller', () => {
       return c?.status === 'True' ? done(true) : notYet(c);
     });
 
-    // pods the node agent would run on loopback addresses: a Service could never route to them
-    expect(
-      await kube.core.readNamespacedService({ name: 'ord', namespace: ns }).then(() => true),
-    ).toBe(true);
-    await patch(kube, ns, 'ord', {
-      spec: { template: { metadata: { labels: { 'yard.dev/runtime': 'process' } } } },
-    });
-    await waitFor('the Service removed, with an event saying why', async () => {
-      const gone = await kube.core.readNamespacedService({ name: 'ord', namespace: ns }).then(
-        () => false,
-        (err: unknown) => isNotFound(err),
-      );
-      const evs = await eventsOf(kube, ns, 'ord');
-      return gone && evs.some((e) => e.startsWith('Normal ServiceRemoved: removed Service ord'))
-        ? done(true)
-        : notYet({ gone, evs });
-    });
+    expect(await serviceExists(kube, ns, 'ord')).toBe(false);
   });
 });

@@ -47,7 +47,7 @@ import type { RolloutStep } from './rollout.ts';
 import { perCampusReplicas } from './sizing.ts';
 import { campusCounts, imserviceStatus } from './status.ts';
 import { label, annotation } from '../../crds/names.ts';
-import { campusSelector, shieldState } from '../../crds/index.ts';
+import { campusOfNode, campusSelector, shieldState } from '../../crds/index.ts';
 
 export const fieldManager = 'yard-imservice-controller';
 
@@ -284,9 +284,14 @@ export function addIMServiceController(
   }
 
   /** The Service where it can route; none (and an old one removed) where it cannot. */
-  async function applyService(svc: IMService, v: IMServiceView, signal: AbortSignal) {
+  async function applyService(
+    svc: IMService,
+    v: IMServiceView,
+    podCidrs: readonly string[],
+    signal: AbortSignal,
+  ) {
     const existing = servicesCache.store.get(objectKey(v.namespace, v.name));
-    if (serviceRoutable(v.template)) {
+    if (serviceRoutable(v.template, podCidrs)) {
       const created = !existing;
       const applied = await applyIfChanged(mgr.rest, kinds.Service, desiredService(v), existing, {
         fieldManager,
@@ -312,7 +317,7 @@ export function addIMServiceController(
       type: 'Normal',
       reason: 'ServiceRemoved',
       action: 'Delete',
-      note: `removed Service ${v.name}: its pods run on loopback addresses (yard.dev/runtime=process), which a Service cannot route to; callers find the pods by watching them`,
+      note: `removed Service ${v.name}: its pods run on loopback addresses, which a Service cannot route to; callers find the pods by watching them`,
     });
   }
 
@@ -390,7 +395,12 @@ export function addIMServiceController(
       notCounted,
       req.signal,
     );
-    await applyService(svc, v, req.signal);
+    const counted = new Set(spread.counted);
+    const podCidrs = nodes.store
+      .list()
+      .filter((n) => counted.has(campusOfNode(n, allCampuses) ?? ''))
+      .flatMap((n) => n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : []));
+    await applyService(svc, v, podCidrs, req.signal);
 
     const status = imserviceStatus({
       capacity: v.capacity,
