@@ -59,6 +59,12 @@ export const taint = {
 export const podCondition = {
   /** The readiness gate the shield controls: False sends traffic away from the pod. */
   serving: 'yard.dev/serving',
+  /**
+   * Set by the node agent on the pods a campus blackhole makes unreachable
+   * (False) and back (True). Not a readiness gate: nothing routes away from a
+   * blackholed pod, callers must notice on their own.
+   */
+  reachable: 'yard.dev/reachable',
 } as const;
 
 /** Finalizers. */

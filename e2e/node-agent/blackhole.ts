@@ -7,6 +7,7 @@
 // informers' contents and its clock.
 import type { Campus } from '../../crds/generated/types.ts';
 import { campusOfNode, shieldState } from '../../crds/campus-facts.ts';
+import { podCondition } from '../../crds/names.ts';
 import type { NodeObject, PodCondition } from './types.ts';
 
 /** A blackhole in force on a campus. */
@@ -83,7 +84,7 @@ export function blackholedPods(
  * only: it is not a readiness gate and Ready does not read it, since a
  * blackhole routes nothing away — callers must notice on their own.
  */
-export const reachableCondition = 'yard.dev/reachable';
+export const reachableCondition = podCondition.reachable;
 
 const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 

@@ -1,4 +1,4 @@
-// Group write-diffusion (WECHAT.md §5): a group message is acknowledged once
+// Group write-diffusion (docs/background.md §5): a group message is acknowledged once
 // its job is durably queued in storage; workers in every logic instance then
 // append it to each member's inbox, asynchronously. Exactly once per member,
 // even when a worker dies mid-job: appends are idempotent (keyed by sender and

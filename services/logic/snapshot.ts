@@ -1,4 +1,4 @@
-// The sync snapshot (WECHAT.md §5): per user a few type → version pairs that
+// The sync snapshot (docs/background.md §5): per user a few type → version pairs that
 // the server hands to the client with the data; the client keeps it without
 // understanding it and sends it back on the next sync. It is signed, so a
 // tampered snapshot cannot make the server trim what was never delivered,

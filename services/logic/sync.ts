@@ -1,4 +1,4 @@
-// What one sync answers (WECHAT.md §5): only what is newer than the client's
+// What one sync answers (docs/background.md §5): only what is newer than the client's
 // snapshot, and the snapshot to send next time. There is no ACK message: a
 // sync carrying a snapshot proves that everything it covers arrived, so the
 // server may delete (trim) inbox items up to it, and never anything newer.

@@ -1,4 +1,4 @@
-// The dial-test prober (WECHAT.md §1): synthetic users doing what real ones
+// The dial-test prober (docs/background.md §1): synthetic users doing what real ones
 // do — log in, send, send to a group, pay, sync — at a set rate against the
 // access tier, plus a check that every acknowledged message reaches each
 // recipient exactly once. It reports successes, failures and latency per

@@ -1,4 +1,4 @@
-// The admission decision of FastReject / DAGOR (WECHAT.md §4). A service keeps
+// The admission decision of FastReject / DAGOR (docs/background.md §4). A service keeps
 // one threshold over request levels (priority.ts): a request whose level is
 // below the threshold is admitted, any other is answered at once with 503.
 // Once per window the threshold moves: when the average queueing time of the

@@ -1,5 +1,5 @@
 // Ticket checks at the door of every tier: a request that touches a user's
-// data must carry that user's valid ticket (full-path tickets, WECHAT.md §5).
+// data must carry that user's valid ticket (full-path tickets, docs/background.md §5).
 import type { Request } from 'express';
 import { HttpError } from './http-error.ts';
 import { bearer, isService, mayActAs, verifyTicket } from './ticket.ts';

@@ -1,5 +1,5 @@
 // Outlier detection as Envoy does it: a caller stops sending to an instance on
-// its own, with no central health service (WECHAT.md §1). Consecutive
+// its own, with no central health service (docs/background.md §1). Consecutive
 // failures (errors or timeouts) eject an endpoint for base × n, n being how
 // many times it has been ejected (capped); an ejection that would push the
 // ejected share above the cap is skipped; an endpoint that stays healthy for a

@@ -1,4 +1,4 @@
-// Full-path tickets (WECHAT.md §5): after login a client holds a ticket, every
+// Full-path tickets (docs/background.md §5): after login a client holds a ticket, every
 // request carries it, and every tier verifies it before it touches a user's
 // data, so private data is reachable only from its owner's client. A ticket is
 // an HMAC-signed claim set, verifiable by any holder of the shared secret
