@@ -88,6 +88,8 @@ describe('npm run demo', () => {
       expect(yard.stdout).toMatch(/imservice\.yard\.dev\/im-access/);
       const status = await exec('kubectl', ['yard', 'status'], { env, timeout: 60_000 });
       expect(status.stdout).toContain('campus-a');
+      // the components the demo left running hold their leases: nothing is stale
+      expect(status.stdout).not.toMatch(/STALE|UNKNOWN|stale:/);
       // the backend still serves: its pods are Ready a while after the demo ended
       const pods = await exec(
         'kubectl',

@@ -127,17 +127,22 @@ async function startYard(c: Cluster): Promise<Yard> {
   const base = own ?? scratch ?? '';
   const [op, sched, agent] = [await freePort(), await freePort(), await freePort()];
   const kc = ['--kubeconfig', c.kubeconfig];
+  // Leader-elected as in production, so `kubectl yard status` sees who runs
+  // (it reads the leases). A long lease: on a loaded 2-core machine a 15 s
+  // lease can lapse, and a process that loses its lease exits with nobody
+  // here to restart it.
+  const lease = '--lease-duration=60s';
   const specs = [
     {
       name: 'yard-operator',
       script: 'operator/main.ts',
-      args: [...kc, '--leader-elect=false', `--metrics-port=${op}`],
+      args: [...kc, lease, `--metrics-port=${op}`],
       health: `http://127.0.0.1:${op}/readyz`,
     },
     {
       name: 'yard-scheduler',
       script: 'scheduler/main.ts',
-      args: [...kc, '--leader-elect=false', `--metrics-port=${sched}`],
+      args: [...kc, lease, `--metrics-port=${sched}`],
       health: `http://127.0.0.1:${sched}/readyz`,
     },
     {
